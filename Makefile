@@ -1,0 +1,63 @@
+# Two commands for a newcomer: `make run` (the whole system, locally) and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+PYTHON3 ?= python3
+PURE := scoring funnel alerts schemas
+
+.PHONY: help venv up run down test lint format unit integration e2e bench schemas kafka-fetch clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON3) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP) ## create the virtual environment with pinned dependencies
+
+kafka-fetch: ## fetch the Kafka broker jars from Maven Central into .cache/
+	deploy/local/kafka.sh fetch
+
+up: venv ## start Kafka and PostgreSQL, create topics, apply migrations
+	deploy/local/up.sh
+
+run: venv ## FIRST COMMAND: start everything, print URLs and credentials; Ctrl-C stops it all
+	deploy/local/run.sh
+
+down: ## stop every process `make run` or `make up` left behind
+	deploy/local/down.sh
+
+lint: venv ## ruff (lint + format check) and mypy on the pure packages
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy $(PURE)
+
+format: venv ## apply ruff's formatting and safe fixes
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+test: venv lint ## SECOND COMMAND: lint, then every test layer against real Kafka and PostgreSQL
+	deploy/local/with-infra.sh $(PY) -m pytest tests
+
+unit: venv ## the fast, pure unit tests only (no Kafka, no PostgreSQL)
+	$(PY) -m pytest tests/unit
+
+integration: venv ## integration tests (starts Kafka and PostgreSQL if needed)
+	deploy/local/with-infra.sh $(PY) -m pytest tests/integration
+
+e2e: venv ## end-to-end tests against running services (starts what they need)
+	deploy/local/with-infra.sh $(PY) -m pytest tests/e2e
+
+bench: venv ## benchmarks; figures go to docs/benchmarks.md by hand
+	deploy/local/with-infra.sh $(PY) -m bench
+
+schemas: venv ## regenerate the committed JSON Schema files from the models
+	$(PY) -m schemas.generate
+
+clean: down ## remove the venv and every cache (Kafka jars, data folders)
+	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache .hypothesis

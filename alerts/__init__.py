@@ -1,0 +1,1 @@
+"""Alerts: stale leads, the monthly health check and delivery."""

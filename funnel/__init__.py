@@ -1,0 +1,1 @@
+"""Funnel read models: metric maths, the PostgreSQL projector and its queries."""

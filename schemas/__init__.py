@@ -1,0 +1,1 @@
+"""Contracts: event models, outgoing messages and the topic declarations."""

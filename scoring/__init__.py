@@ -1,0 +1,1 @@
+"""Lead scoring: the pure rule engine and its Faust adapter."""

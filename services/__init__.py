@@ -1,0 +1,1 @@
+"""Adapters and entry points: HTTP services, Kafka and PostgreSQL plumbing, operations CLI."""

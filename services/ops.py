@@ -1,0 +1,120 @@
+"""Operations CLI used by the Makefile and scripts: wait for Kafka, create topics, migrate."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import asyncpg
+
+from schemas.topics import ALL_TOPICS
+from services.kafka_admin import ensure_topics, wait_for_broker
+from services.migrations import apply_migrations
+from services.settings import DEV_READ_TOKEN, DEV_WRITE_KEY, Settings
+
+
+async def _wait_postgres(url: str, timeout: float) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        try:
+            connection = await asyncpg.connect(url, timeout=3)
+            await connection.close()
+            return
+        except (OSError, asyncpg.PostgresError) as error:
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"PostgreSQL did not answer within {timeout}s: {error!r}")
+            await asyncio.sleep(0.5)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: `python -m services.ops COMMAND`."""
+    settings = Settings()
+    parser = argparse.ArgumentParser(prog="python -m services.ops")
+    sub = parser.add_subparsers(dest="command", required=True)
+    wait_kafka = sub.add_parser("wait-kafka", help="wait until the broker answers metadata")
+    wait_kafka.add_argument("--bootstrap", default=settings.kafka_bootstrap)
+    wait_kafka.add_argument("--timeout", type=float, default=60)
+    wait_pg = sub.add_parser("wait-postgres", help="wait until PostgreSQL accepts connections")
+    wait_pg.add_argument("--timeout", type=float, default=30)
+    sub.add_parser("create-topics", help="create the declared topics that are missing")
+    sub.add_parser("migrate", help="apply pending database migrations")
+    sub.add_parser("credentials", help="print the development credentials and URLs")
+    wait_services = sub.add_parser("wait-services", help="wait for every /readyz, print URLs")
+    wait_services.add_argument("--timeout", type=float, default=60)
+    wait_services.add_argument("--since", type=float, default=time.time())
+    args = parser.parse_args(argv)
+
+    try:
+        match args.command:
+            case "wait-kafka":
+                wait_for_broker(args.bootstrap, args.timeout)
+                print(f"[kafka] ready at {args.bootstrap}")
+            case "wait-postgres":
+                asyncio.run(_wait_postgres(settings.database_url, args.timeout))
+                print("[postgres] ready")
+            case "create-topics":
+                created = ensure_topics(
+                    settings.kafka_bootstrap,
+                    ALL_TOPICS,
+                    settings.topic_prefix,
+                    settings.topic_partitions,
+                    settings.topic_replication,
+                )
+                print(f"[topics] created {created}" if created else "[topics] all present")
+            case "migrate":
+                applied = apply_migrations(settings.database_url)
+                print(f"[migrate] applied {applied}" if applied else "[migrate] up to date")
+            case "credentials":
+                _print_credentials(settings)
+            case "wait-services":
+                _wait_services(settings, args.timeout)
+                print(f"[run] every /readyz green after {time.time() - args.since:.0f}s")
+                _print_credentials(settings)
+    except TimeoutError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _service_urls(settings: Settings) -> dict[str, str]:
+    base = f"http://{settings.host}"
+    return {"ingest": f"{base}:{settings.ingest_port}", "query": f"{base}:{settings.query_port}"}
+
+
+def _wait_services(settings: Settings, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    pending = dict(_service_urls(settings))
+    while pending:
+        for name, url in list(pending.items()):
+            try:
+                with urllib.request.urlopen(f"{url}/readyz", timeout=3) as answer:
+                    if answer.status == 200:
+                        del pending[name]
+            except (urllib.error.URLError, OSError):
+                pass
+        if pending and time.monotonic() > deadline:
+            raise TimeoutError(f"not ready after {timeout}s: {sorted(pending)}")
+        if pending:
+            time.sleep(0.5)
+
+
+def _print_credentials(settings: Settings) -> None:
+    urls = _service_urls(settings)
+    print(
+        f"""
+  Ingest API   {urls["ingest"]}   (docs: /docs, health: /readyz, /metrics)
+  Query API    {urls["query"]}   (docs: /docs, health: /readyz, /metrics)
+  Kafka        {settings.kafka_bootstrap}
+  PostgreSQL   {settings.database_url.split("@")[-1]}
+  Write key    {DEV_WRITE_KEY}   (HTTP Basic user name, empty password)
+  Read token   {DEV_READ_TOKEN}   (Authorization: Bearer ...)
+"""
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""Operational endpoints every HTTP service shares: /healthz, /readyz and /metrics."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+
+import asyncpg
+import orjson
+from aiokafka.client import AIOKafkaClient
+from fastapi import APIRouter, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+ReadinessCheck = Callable[[], Awaitable[None]]
+
+
+def json_response(payload: object, status_code: int = 200) -> Response:
+    """A JSON response serialised with orjson."""
+    return Response(orjson.dumps(payload), status_code=status_code, media_type="application/json")
+
+
+def kafka_check(client: AIOKafkaClient) -> ReadinessCheck:
+    """Readiness of the broker: it answers a metadata request."""
+
+    async def check() -> None:
+        if not await client.fetch_all_metadata():
+            raise ConnectionError("Kafka did not answer a metadata request")
+
+    return check
+
+
+def postgres_check(pool: asyncpg.Pool) -> ReadinessCheck:
+    """Readiness of PostgreSQL: a pooled connection runs a query."""
+
+    async def check() -> None:
+        await pool.fetchval("SELECT 1")
+
+    return check
+
+
+async def _failures(checks: Mapping[str, ReadinessCheck], timeout: float) -> dict[str, str]:
+    async def run(check: ReadinessCheck) -> str | None:
+        try:
+            await asyncio.wait_for(check(), timeout)
+        except TimeoutError:
+            return f"no answer within {timeout}s"
+        except Exception as error:  # any failure makes the service unready, with its reason
+            return f"{type(error).__name__}: {error}"
+        return None
+
+    results = await asyncio.gather(*(run(check) for check in checks.values()))
+    return {name: reason for name, reason in zip(checks, results, strict=True) if reason}
+
+
+def ops_router(checks: Callable[[], Mapping[str, ReadinessCheck]], timeout: float) -> APIRouter:
+    """Router with liveness, readiness (503 naming what failed) and Prometheus metrics."""
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz")
+    async def healthz() -> Response:
+        """Alive: the process answers."""
+        return json_response({"status": "ok"})
+
+    @router.get("/readyz")
+    async def readyz() -> Response:
+        """Ready: every dependency answered; otherwise 503 with the reasons."""
+        current = checks()
+        failures = await _failures(current, timeout)
+        if failures:
+            return json_response({"status": "unavailable", "failures": failures}, 503)
+        return json_response({"status": "ready", "checked": sorted(current)})
+
+    @router.get("/metrics")
+    async def metrics() -> Response:
+        """Prometheus text exposition of this process's metrics."""
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router

@@ -1,0 +1,42 @@
+"""FastAPI application factory for the query service."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+from aiokafka.client import AIOKafkaClient
+from fastapi import FastAPI
+
+from services.ops_http import kafka_check, ops_router, postgres_check
+from services.settings import Settings
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """Build the query app; its database pool and Kafka client live as long as the app."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=10)
+        app.state.kafka = AIOKafkaClient(
+            bootstrap_servers=settings.kafka_bootstrap, client_id="leadfunnel-query"
+        )
+        await app.state.kafka.bootstrap()
+        try:
+            yield
+        finally:
+            await app.state.kafka.close()
+            await app.state.pool.close()
+
+    app = FastAPI(title="leadfunnel query", version="0.1.0", lifespan=lifespan)
+    app.include_router(
+        ops_router(
+            lambda: {
+                "kafka": kafka_check(app.state.kafka),
+                "postgres": postgres_check(app.state.pool),
+            },
+            settings.readiness_timeout_seconds,
+        )
+    )
+    return app

@@ -1,0 +1,60 @@
+"""The one settings object: environment variables prefixed LEADFUNNEL_ (see .env.example)."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+
+from pydantic import AliasChoices, BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Development credentials: `make run` prints them, .env.example and the README list them.
+# Only their SHA-256 digests are configured; the raw values live in docs and demo tooling.
+DEV_WRITE_KEY = "wk_dev_leadfunnel"
+DEV_READ_TOKEN = "rt_dev_leadfunnel"
+
+
+def sha256_hex(secret: str) -> str:
+    """Digest under which write keys and read tokens are configured and compared."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class WriteKey(BaseModel):
+    """A source allowed to post events, bound to the channels it may post for."""
+
+    name: str
+    sha256: str
+    channels: list[str] = ["website", "wechat", "ads", "email", "crm", "api"]
+    rate_per_second: float = 500.0
+
+
+class Settings(BaseSettings):
+    """Every knob of every process; built once at the edge and passed into factories."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="LEADFUNNEL_", env_file=".env", extra="ignore", env_nested_delimiter="__"
+    )
+
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    topic_prefix: str = "leadfunnel."
+    topic_partitions: int = 4
+    topic_replication: int = 1
+    database_url: str = Field(
+        default="postgresql://leadfunnel:leadfunnel@127.0.0.1:55432/leadfunnel",
+        validation_alias=AliasChoices("DATABASE_URL", "LEADFUNNEL_DATABASE_URL"),
+    )
+    host: str = "127.0.0.1"
+    ingest_port: int = 8000
+    query_port: int = 8001
+    write_keys: list[WriteKey] = [WriteKey(name="dev", sha256=sha256_hex(DEV_WRITE_KEY))]
+    read_token_sha256s: list[str] = [sha256_hex(DEV_READ_TOKEN)]
+    pii_hmac_secret: str = Field(default="dev-only-pii-secret-change-me", repr=False)
+    default_phone_region: str = "CN"
+    readiness_timeout_seconds: float = 2.0
+    log_level: str = "info"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings from the environment, read once per process."""
+    return Settings()
