@@ -1,0 +1,341 @@
+"""The incoming event contract: one envelope, typed properties per event type."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
+
+SCHEMA_VERSION = 1
+
+
+class Channel(StrEnum):
+    """Where an event came from."""
+
+    WEBSITE = "website"
+    WECHAT = "wechat"
+    ADS = "ads"
+    EMAIL = "email"
+    CRM = "crm"
+    API = "api"
+
+
+class AssetKind(StrEnum):
+    """Kinds of downloadable material; the kind weighs in scoring."""
+
+    WHITEPAPER = "whitepaper"
+    CASE_STUDY = "case_study"
+    PRICE_LIST = "price_list"
+    PRODUCT_BROCHURE = "product_brochure"
+    DATASHEET = "datasheet"
+    WEBINAR_RECORDING = "webinar_recording"
+    OTHER = "other"
+
+
+class Contract(BaseModel):
+    """Base of every contract model: immutable, unknown fields rejected."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Identities(Contract):
+    """Every identifier an event may carry; email and phone only as keyed hashes."""
+
+    anonymous_id: str | None = Field(default=None, min_length=1, max_length=200)
+    user_id: str | None = Field(default=None, min_length=1, max_length=200)
+    email_hash: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    phone_hash: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    wechat_appid: str | None = Field(default=None, min_length=1, max_length=64)
+    wechat_openid: str | None = Field(default=None, min_length=1, max_length=128)
+    wechat_unionid: str | None = Field(default=None, min_length=1, max_length=128)
+    ad_click_id: str | None = Field(default=None, min_length=1, max_length=512)
+    ad_lead_id: str | None = Field(default=None, min_length=1, max_length=200)
+    crm_lead_id: str | None = Field(default=None, min_length=1, max_length=200)
+
+    def keys(self) -> list[str]:
+        """Identity keys as `kind:value`, strongest first (WeChat openids scoped by app)."""
+        pairs: list[tuple[str, str | None]] = [
+            ("crm", self.crm_lead_id),
+            ("user", self.user_id),
+            ("phone", self.phone_hash),
+            ("email", self.email_hash),
+            ("wx_union", self.wechat_unionid),
+            (
+                "wx_open",
+                f"{self.wechat_appid or '-'}/{self.wechat_openid}" if self.wechat_openid else None,
+            ),
+            ("ad_lead", self.ad_lead_id),
+            ("ad_click", self.ad_click_id),
+            ("anon", self.anonymous_id),
+        ]
+        return [f"{kind}:{value}" for kind, value in pairs if value]
+
+    def strongest(self) -> str | None:
+        """The strongest identity key, used as the Kafka key of raw events."""
+        keys = self.keys()
+        return keys[0] if keys else None
+
+
+# --- properties per event type -------------------------------------------------------------
+
+
+class PageViewed(Contract):
+    url: str = Field(min_length=1, max_length=2048)
+    title: str | None = Field(default=None, max_length=500)
+    referrer: str | None = Field(default=None, max_length=2048)
+    dwell_seconds: float = Field(default=0, ge=0, le=86400)
+
+
+class FormSubmitted(Contract):
+    form_id: str = Field(min_length=1, max_length=200)
+    form_name: str | None = Field(default=None, max_length=200)
+
+
+class VideoWatched(Contract):
+    video_id: str = Field(min_length=1, max_length=200)
+    title: str | None = Field(default=None, max_length=500)
+    seconds: float = Field(default=0, ge=0)
+    percent: float = Field(default=0, ge=0, le=100)
+
+
+class AssetDownloaded(Contract):
+    asset_id: str = Field(min_length=1, max_length=200)
+    asset_kind: AssetKind = AssetKind.OTHER
+    title: str | None = Field(default=None, max_length=500)
+
+
+class EmailOpened(Contract):
+    campaign_id: str | None = Field(default=None, max_length=200)
+    message_id: str | None = Field(default=None, max_length=200)
+
+
+class EmailClicked(Contract):
+    campaign_id: str | None = Field(default=None, max_length=200)
+    message_id: str | None = Field(default=None, max_length=200)
+    url: str | None = Field(default=None, max_length=2048)
+
+
+class DemoRequested(Contract):
+    product: str | None = Field(default=None, max_length=200)
+    preferred_time: AwareDatetime | None = None
+
+
+class WechatSubscribed(Contract):
+    scene: str | None = Field(default=None, max_length=200, description="qrscene_ value")
+
+
+class WechatUnsubscribed(Contract):
+    pass
+
+
+class WechatMenuClicked(Contract):
+    menu_key: str = Field(min_length=1, max_length=200)
+    url: str | None = Field(default=None, max_length=2048)
+
+
+class WechatQrScanned(Contract):
+    scene: str = Field(min_length=1, max_length=200)
+
+
+class WechatMessageSent(Contract):
+    msg_type: str = Field(min_length=1, max_length=50)
+    msg_id: str | None = Field(default=None, max_length=64)
+    content: str | None = Field(default=None, max_length=2000, description="truncated by config")
+
+
+class AdClicked(Contract):
+    platform: str = Field(min_length=1, max_length=50)
+    campaign_id: str | None = Field(default=None, max_length=200)
+    ad_id: str | None = Field(default=None, max_length=200)
+    creative_id: str | None = Field(default=None, max_length=200)
+
+
+class AdLeadSubmitted(Contract):
+    platform: str = Field(min_length=1, max_length=50)
+    lead_id: str = Field(min_length=1, max_length=200)
+    campaign_id: str | None = Field(default=None, max_length=200)
+    ad_id: str | None = Field(default=None, max_length=200)
+    creative_id: str | None = Field(default=None, max_length=200)
+    is_test: bool = False
+
+
+class SalesStageChanged(Contract):
+    opportunity_id: str = Field(min_length=1, max_length=200)
+    stage: str = Field(min_length=1, max_length=100)
+    previous_stage: str | None = Field(default=None, max_length=100)
+    amount: float | None = Field(default=None, ge=0)
+    currency: str | None = Field(default=None, min_length=3, max_length=3)
+    owner: str | None = Field(default=None, max_length=200)
+    lost_reason: str | None = Field(default=None, max_length=500)
+
+
+class CommunicationLogged(Contract):
+    communication_id: str = Field(min_length=1, max_length=200)
+    kind: Literal["call", "meeting", "visit", "wechat", "email", "other"] = "other"
+    owner: str | None = Field(default=None, max_length=200)
+    opportunity_id: str | None = Field(default=None, max_length=200)
+    need_identified: bool = False
+    next_step_agreed: bool = False
+    referral_obtained: bool = False
+
+    @property
+    def is_effective(self) -> bool:
+        """Only effective communication counts: a need, a next step or a referral."""
+        return self.need_identified or self.next_step_agreed or self.referral_obtained
+
+
+class Identify(Contract):
+    traits: dict[str, Any] = Field(default_factory=dict)
+
+
+class Custom(Contract):
+    model_config = ConfigDict(frozen=True, extra="allow")
+    name: str = Field(min_length=1, max_length=200)
+
+
+# --- the envelope ----------------------------------------------------------------------------
+
+
+class EnvelopeBase(Contract):
+    """Fields every event carries, whatever its type."""
+
+    event_id: str = Field(min_length=1, max_length=128)
+    channel: Channel
+    occurred_at: AwareDatetime
+    received_at: AwareDatetime
+    source: str = Field(min_length=1, max_length=100, description="write key name")
+    schema_version: Literal[1] = SCHEMA_VERSION
+    identities: Identities
+    campaign: str | None = Field(default=None, max_length=200)
+    context: dict[str, Any] = Field(default_factory=dict, description="user agent, locale, …")
+
+
+class PageViewedEvent(EnvelopeBase):
+    type: Literal["page_viewed"] = "page_viewed"
+    properties: PageViewed
+
+
+class FormSubmittedEvent(EnvelopeBase):
+    type: Literal["form_submitted"] = "form_submitted"
+    properties: FormSubmitted
+
+
+class VideoWatchedEvent(EnvelopeBase):
+    type: Literal["video_watched"] = "video_watched"
+    properties: VideoWatched
+
+
+class AssetDownloadedEvent(EnvelopeBase):
+    type: Literal["asset_downloaded"] = "asset_downloaded"
+    properties: AssetDownloaded
+
+
+class EmailOpenedEvent(EnvelopeBase):
+    type: Literal["email_opened"] = "email_opened"
+    properties: EmailOpened = EmailOpened()
+
+
+class EmailClickedEvent(EnvelopeBase):
+    type: Literal["email_clicked"] = "email_clicked"
+    properties: EmailClicked = EmailClicked()
+
+
+class DemoRequestedEvent(EnvelopeBase):
+    type: Literal["demo_requested"] = "demo_requested"
+    properties: DemoRequested = DemoRequested()
+
+
+class WechatSubscribedEvent(EnvelopeBase):
+    type: Literal["wechat_subscribed"] = "wechat_subscribed"
+    properties: WechatSubscribed = WechatSubscribed()
+
+
+class WechatUnsubscribedEvent(EnvelopeBase):
+    type: Literal["wechat_unsubscribed"] = "wechat_unsubscribed"
+    properties: WechatUnsubscribed = WechatUnsubscribed()
+
+
+class WechatMenuClickedEvent(EnvelopeBase):
+    type: Literal["wechat_menu_clicked"] = "wechat_menu_clicked"
+    properties: WechatMenuClicked
+
+
+class WechatQrScannedEvent(EnvelopeBase):
+    type: Literal["wechat_qr_scanned"] = "wechat_qr_scanned"
+    properties: WechatQrScanned
+
+
+class WechatMessageSentEvent(EnvelopeBase):
+    type: Literal["wechat_message_sent"] = "wechat_message_sent"
+    properties: WechatMessageSent
+
+
+class AdClickedEvent(EnvelopeBase):
+    type: Literal["ad_clicked"] = "ad_clicked"
+    properties: AdClicked
+
+
+class AdLeadSubmittedEvent(EnvelopeBase):
+    type: Literal["ad_lead_submitted"] = "ad_lead_submitted"
+    properties: AdLeadSubmitted
+
+
+class SalesStageChangedEvent(EnvelopeBase):
+    type: Literal["sales_stage_changed"] = "sales_stage_changed"
+    properties: SalesStageChanged
+
+
+class CommunicationLoggedEvent(EnvelopeBase):
+    type: Literal["communication_logged"] = "communication_logged"
+    properties: CommunicationLogged
+
+
+class IdentifyEvent(EnvelopeBase):
+    type: Literal["identify"] = "identify"
+    properties: Identify = Identify()
+
+
+class CustomEvent(EnvelopeBase):
+    type: Literal["custom"] = "custom"
+    properties: Custom
+
+
+Event = Annotated[
+    PageViewedEvent
+    | FormSubmittedEvent
+    | VideoWatchedEvent
+    | AssetDownloadedEvent
+    | EmailOpenedEvent
+    | EmailClickedEvent
+    | DemoRequestedEvent
+    | WechatSubscribedEvent
+    | WechatUnsubscribedEvent
+    | WechatMenuClickedEvent
+    | WechatQrScannedEvent
+    | WechatMessageSentEvent
+    | AdClickedEvent
+    | AdLeadSubmittedEvent
+    | SalesStageChangedEvent
+    | CommunicationLoggedEvent
+    | IdentifyEvent
+    | CustomEvent,
+    Field(discriminator="type"),
+]
+
+EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+EVENT_TYPES: tuple[str, ...] = tuple(
+    model.model_fields["type"].default for model in EnvelopeBase.__subclasses__()
+)
+
+
+def parse_event(data: bytes | str | dict[str, Any]) -> Event:
+    """Validate one envelope from JSON bytes/str or a dict; raises pydantic.ValidationError."""
+    if isinstance(data, dict):
+        return EVENT_ADAPTER.validate_python(data)
+    return EVENT_ADAPTER.validate_json(data)
+
+
+def event_json(event: Event) -> bytes:
+    """Canonical JSON bytes of an event, as published to Kafka."""
+    return EVENT_ADAPTER.dump_json(event, exclude_none=True)
