@@ -6,7 +6,9 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 CACHE="${LEADFUNNEL_CACHE_DIR:-$ROOT/.cache}/kafka"
-LIBS="$CACHE/libs"
+# Jars are shared by every broker of this checkout; data, pid and log follow LEADFUNNEL_CACHE_DIR
+# so a test can run a second, private broker (other ports, other folder) beside the main one.
+LIBS="$ROOT/.cache/kafka/libs"
 DATA="$CACHE/data"
 PIDFILE="$CACHE/kafka.pid"
 LOG="$CACHE/kafka.log"
@@ -27,7 +29,7 @@ fetch() {
   command -v mvn >/dev/null || { say "mvn is not installed: apt-get install -y maven"; exit 1; }
   say "fetching Kafka jars from Maven Central into $LIBS (once; about 30 s)"
   rm -rf "$LIBS"
-  mvn -q -B -Dstyle.color=never -Dmaven.repo.local="$CACHE/../m2" \
+  mvn -q -B -Dstyle.color=never -Dmaven.repo.local="$ROOT/.cache/m2" \
     -f "$ROOT/deploy/kafka/pom.xml" dependency:copy-dependencies \
     -DoutputDirectory="$LIBS" -DincludeScope=runtime
   touch "$LIBS/.complete"
