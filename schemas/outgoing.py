@@ -1,4 +1,4 @@
-"""Outgoing contracts that sales tools code against: scores, promotions, merges, alerts, dead letters."""
+"""Outgoing contracts sales tools code against: scores, promotions, merges, alerts, dead letters."""
 
 from __future__ import annotations
 

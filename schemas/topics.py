@@ -26,7 +26,7 @@ class TopicSpec:
 
     def configs(self) -> dict[str, str]:
         """Broker-side topic configuration."""
-        configs = {"cleanup.policy": self.cleanup_policy}
+        configs: dict[str, str] = {"cleanup.policy": self.cleanup_policy}
         if self.cleanup_policy == "delete":
             configs["retention.ms"] = str(self.retention_ms)
         return configs

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterable
 
@@ -51,10 +52,9 @@ def ensure_topics(
         }
         if not wanted:
             return []
-        try:
+        # Another process may create them between list and create: that is fine.
+        with contextlib.suppress(TopicAlreadyExistsError):
             admin.create_topics(wanted, timeout_ms=15000, wait_for_metadata=True)
-        except TopicAlreadyExistsError:
-            pass  # another process created them between list and create: that is fine
         return sorted(wanted)
     finally:
         admin.close()

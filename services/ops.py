@@ -26,7 +26,8 @@ async def _wait_postgres(url: str, timeout: float) -> None:
             return
         except (OSError, asyncpg.PostgresError) as error:
             if asyncio.get_running_loop().time() > deadline:
-                raise TimeoutError(f"PostgreSQL did not answer within {timeout}s: {error!r}")
+                message = f"PostgreSQL did not answer within {timeout}s: {error!r}"
+                raise TimeoutError(message) from error
             await asyncio.sleep(0.5)
 
 
