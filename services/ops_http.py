@@ -23,6 +23,8 @@ def kafka_check(client: AIOKafkaClient) -> ReadinessCheck:
     """Readiness of the broker: it answers a metadata request."""
 
     async def check() -> None:
+        if not client.cluster.brokers():
+            await client.bootstrap()  # the broker was down when the service started
         if not await client.fetch_all_metadata():
             raise ConnectionError("Kafka did not answer a metadata request")
 

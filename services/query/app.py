@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import asyncpg
 from aiokafka.client import AIOKafkaClient
+from aiokafka.errors import KafkaError
 from fastapi import FastAPI
 
 from services.ops_http import kafka_check, ops_router, postgres_check
@@ -18,11 +20,14 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=10)
+        # min_size=0 and a tolerant bootstrap: the service starts while PostgreSQL or Kafka is
+        # still down and says so on /readyz instead of crashing the whole supervisor.
+        app.state.pool = await asyncpg.create_pool(settings.database_url, min_size=0, max_size=10)
         app.state.kafka = AIOKafkaClient(
             bootstrap_servers=settings.kafka_bootstrap, client_id="leadfunnel-query"
         )
-        await app.state.kafka.bootstrap()
+        with contextlib.suppress(KafkaError):
+            await app.state.kafka.bootstrap()
         try:
             yield
         finally:
