@@ -33,11 +33,11 @@ class TopicSpec:
 
 
 # Kafka is the source of truth: the logs that read models are rebuilt from keep data forever.
-RAW_EVENTS = TopicSpec("events.raw", "strongest identity the event carries", "EventEnvelope")
+RAW_EVENTS = TopicSpec("events.raw", "strongest identity the event carries", "Event")
 LEAD_EVENTS = TopicSpec("events.resolved", "lead_id", "ResolvedEvent")
 LEAD_MERGES = TopicSpec("leads.merges", "surviving lead_id", "LeadsMerged")
 LEAD_SCORES = TopicSpec("leads.scores", "lead_id", "ScoreChanged", cleanup_policy="compact")
-PROMOTIONS = TopicSpec("leads.promotions", "lead_id", "LeadPromoted | LeadDemoted")
+PROMOTIONS = TopicSpec("leads.promotions", "lead_id", "LeadPromoted, LeadDemoted")
 SALES_STAGES = TopicSpec("sales.stages", "opportunity_id", "SalesStageChanged")
 ALERTS = TopicSpec("alerts", "subject id", "Alert", retention_ms=90 * DAYS)
 DEAD_LETTERS = TopicSpec("dead-letters", "source topic", "DeadLetter", retention_ms=30 * DAYS)

@@ -65,3 +65,11 @@ def test_score_topic_is_compacted_and_source_logs_are_kept_forever() -> None:
 def test_yoyo_url_names_the_psycopg_driver() -> None:
     assert yoyo_url("postgresql://u:p@h:1/d") == "postgresql+psycopg://u:p@h:1/d"
     assert yoyo_url("postgres://u@h/d") == "postgresql+psycopg://u@h/d"
+
+
+def test_readme_topic_table_lists_every_declared_topic_as_declared() -> None:
+    readme = (ENV_EXAMPLE.parent / "README.md").read_text()
+    for spec in ALL_TOPICS:
+        row = re.search(rf"^\| `leadfunnel\.{re.escape(spec.suffix)}` \|(.+)$", readme, re.M)
+        assert row, f"README topic table lacks {spec.suffix}"
+        assert f"`{spec.value}`" in row.group(1) and spec.cleanup_policy in row.group(1)
