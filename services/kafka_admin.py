@@ -17,8 +17,14 @@ def wait_for_broker(bootstrap: str, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     last_error: Exception | None = None
     while time.monotonic() < deadline:
+        remaining_ms = max(500, int((deadline - time.monotonic()) * 1000))
         try:
-            admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000)
+            admin = KafkaAdminClient(
+                bootstrap_servers=bootstrap,
+                request_timeout_ms=min(remaining_ms, 5000),
+                bootstrap_timeout_ms=min(remaining_ms, 5000),
+                reconnect_backoff_max_ms=1000,
+            )
             try:
                 admin.describe_cluster()
                 return

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Run a command with Kafka and PostgreSQL up: start what is not running, stop only that after.
+# Run a command with Kafka and PostgreSQL up: use what already answers (make up, another
+# checkout, DATABASE_URL), start what does not, and stop only what this script started.
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 PY="$ROOT/.venv/bin/python"
@@ -11,11 +12,12 @@ stop_started() {
 }
 trap stop_started EXIT
 
-if [[ -z "${DATABASE_URL:-}" ]] && ! deploy/local/postgres.sh status >/dev/null 2>&1; then
+if ! "$PY" -m services.ops wait-postgres --timeout 2 >/dev/null 2>&1; then
+  if [[ -n "${DATABASE_URL:-}" ]]; then echo "[infra] DATABASE_URL does not answer" >&2; exit 1; fi
   deploy/local/postgres.sh start || exit 1
   started+=(postgres)
 fi
-if ! deploy/local/kafka.sh status >/dev/null 2>&1; then
+if ! "$PY" -m services.ops wait-kafka --timeout 2 >/dev/null 2>&1; then
   deploy/local/kafka.sh start || exit 1
   started+=(kafka)
 fi
