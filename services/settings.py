@@ -19,6 +19,42 @@ def sha256_hex(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+# Segment `track` event names (compared lower-cased, `_`/`-` read as spaces) → our event types;
+# names not listed become `custom` events.
+SEGMENT_EVENT_TYPES: dict[str, str] = {
+    "page viewed": "page_viewed",
+    "form submitted": "form_submitted",
+    "video watched": "video_watched",
+    "video playback completed": "video_watched",
+    "video content playing": "video_watched",
+    "asset downloaded": "asset_downloaded",
+    "file downloaded": "asset_downloaded",
+    "email opened": "email_opened",
+    "email link clicked": "email_clicked",
+    "email clicked": "email_clicked",
+    "demo requested": "demo_requested",
+    "wechat subscribed": "wechat_subscribed",
+    "wechat unsubscribed": "wechat_unsubscribed",
+    "wechat menu clicked": "wechat_menu_clicked",
+    "wechat qr scanned": "wechat_qr_scanned",
+    "wechat message sent": "wechat_message_sent",
+    "ad clicked": "ad_clicked",
+    "ad lead submitted": "ad_lead_submitted",
+    "sales stage changed": "sales_stage_changed",
+    "communication logged": "communication_logged",
+}
+# The standard sales process, first stage first; CRM stage changes must name one of these.
+SALES_STAGES: tuple[str, ...] = (
+    "first_contact",
+    "needs_confirmed",
+    "demo",
+    "quote_negotiation",
+    "contract_approval",
+    "won",
+    "lost",
+)
+
+
 class WriteKey(BaseModel):
     """A source allowed to post events, bound to the channels it may post for."""
 
@@ -50,6 +86,13 @@ class Settings(BaseSettings):
     read_token_sha256s: list[str] = [sha256_hex(DEV_READ_TOKEN)]
     pii_hmac_secret: str = Field(default="dev-only-pii-secret-change-me", repr=False)
     default_phone_region: str = "CN"
+    ingest_max_event_bytes: int = 32 * 1024
+    ingest_max_batch_bytes: int = 500 * 1024
+    ingest_publish_timeout_seconds: float = 5.0
+    ingest_retry_after_seconds: int = 5
+    ingest_rate_burst_seconds: float = 2.0
+    segment_event_types: dict[str, str] = SEGMENT_EVENT_TYPES
+    sales_stages: list[str] = list(SALES_STAGES)
     readiness_timeout_seconds: float = 2.0
     log_level: str = "info"
 
