@@ -60,6 +60,18 @@ class PiiHasher:
         return keyed_hash(self.secret, phone) if phone else None
 
 
+def pii_in(mapping: dict[str, object]) -> dict[str, str]:
+    """The first email and phone found under PII keys of a flat mapping, as `email` / `phone`."""
+    found: dict[str, str] = {}
+    for key, value in mapping.items():
+        kind = (
+            "email" if key.lower() in EMAIL_KEYS else "phone" if key.lower() in PHONE_KEYS else ""
+        )
+        if kind and isinstance(value, str | int) and kind not in found:
+            found[kind] = str(value)
+    return found
+
+
 def scrub(value: object) -> object:
     """A copy of a JSON value without PII keys (email, phone, …) at any depth."""
     if isinstance(value, dict):

@@ -5,43 +5,73 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 
-from services.ops_http import kafka_check, ops_router
+from services.ingest.auth import KeyRing
+from services.ingest.handling import Ingest
+from services.ingest.metrics_middleware import MetricsMiddleware
+from services.ingest.openapi_docs import install
+from services.ingest.publisher import Publisher, create_producer
+from services.ingest.ratelimit import RateLimiter
+from services.ingest.routes import segment_router
+from services.ingest.routes_native import crm_router, native_router
+from services.ops_http import ReadinessCheck, kafka_check, ops_router
+from services.pii import PiiHasher
 from services.settings import Settings
 
+__all__ = ["create_app", "create_producer"]
 
-def create_producer(settings: Settings) -> AIOKafkaProducer:
-    """The durable producer: acks from all in-sync replicas, idempotent, orjson bytes in."""
-    return AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap,
-        acks="all",
-        enable_idempotence=True,
-        linger_ms=2,
-        client_id="leadfunnel-ingest",
-    )
+DESCRIPTION = """Behaviour events in, durably in Kafka out.
+
+* **Segment tracking API** (`/v1/track`, `/v1/page`, `/v1/identify`, `/v1/alias`, `/v1/group`,
+  `/v1/screen`, `/v1/batch`): point any Segment or RudderStack SDK here; HTTP Basic auth with the
+  write key as user name, or `writeKey` in the body.
+* **Native API** (`/v1/events`, `/v1/events/batch`) and **CRM** (`/v1/crm/...`): Basic or Bearer.
+
+A 2xx means Kafka acknowledged (acks=all). 503 + Retry-After: retry with the same ids.
+Errors: `{"code", "message", "pointer"}`, the pointer naming the field (RFC 6901).
+Emails and phones are normalised and HMAC-hashed here; raw values never reach Kafka.
+"""
+
+
+def _kafka_ready(publisher: Publisher) -> ReadinessCheck:
+    async def check() -> None:
+        if publisher.producer is None:
+            raise ConnectionError("the producer has not connected to Kafka yet")
+        await kafka_check(publisher.producer.client)()
+
+    return check
 
 
 def create_app(settings: Settings) -> FastAPI:
     """Build the ingest app; the producer starts and stops with the app."""
+    publisher = Publisher(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        producer = create_producer(settings)
-        await producer.start()
-        app.state.producer = producer
+        await publisher.start()
         try:
             yield
         finally:
-            await producer.stop()
+            await publisher.stop()
 
-    app = FastAPI(title="leadfunnel ingest", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title="leadfunnel ingest", version="0.1.0", description=DESCRIPTION, lifespan=lifespan
+    )
+    app.state.ingest = Ingest(
+        keys=KeyRing(settings.write_keys),
+        limiter=RateLimiter(settings.ingest_rate_burst_seconds),
+        publisher=publisher,
+        hasher=PiiHasher(settings.pii_hmac_secret, settings.default_phone_region),
+    )
+    app.state.publisher = publisher
+    app.include_router(segment_router(settings))
+    app.include_router(native_router(settings))
+    app.include_router(crm_router(settings))
     # Ingest needs only Kafka: it must keep accepting events while PostgreSQL is down.
     app.include_router(
-        ops_router(
-            lambda: {"kafka": kafka_check(app.state.producer.client)},
-            settings.readiness_timeout_seconds,
-        )
+        ops_router(lambda: {"kafka": _kafka_ready(publisher)}, settings.readiness_timeout_seconds)
     )
+    app.add_middleware(MetricsMiddleware)
+    install(app)
     return app

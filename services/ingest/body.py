@@ -1,0 +1,70 @@
+"""Reading request bodies: media type, gzip, size limits (413) and JSON (400), as values."""
+
+from __future__ import annotations
+
+import zlib
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+
+from services.ingest.rejections import (
+    MALFORMED_JSON,
+    PAYLOAD_TOO_LARGE,
+    UNSUPPORTED_MEDIA_TYPE,
+    Rejection,
+)
+
+# text/plain: browsers send beacons that way to avoid a CORS preflight.
+MEDIA_TYPES = frozenset({"application/json", "text/plain"})
+
+
+def _too_large(limit: int) -> Rejection:
+    message = f"request body exceeds {limit} bytes (Segment's limits: 32 KB a call, 500 KB a batch)"
+    return Rejection(PAYLOAD_TOO_LARGE, "", message, status=413)
+
+
+def _unsupported(message: str) -> Rejection:
+    return Rejection(UNSUPPORTED_MEDIA_TYPE, "", message, status=415)
+
+
+async def read_body(request: Request, limit: int) -> bytes | Rejection:
+    """The (gunzipped) body if it is JSON-typed and at most `limit` bytes, else why not."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media not in MEDIA_TYPES and not media.endswith("+json"):
+        return _unsupported(f"Content-Type must be application/json, not {media[:60]!r}")
+    encoding = request.headers.get("content-encoding", "identity").strip().lower()
+    if encoding not in ("identity", "gzip"):
+        return _unsupported(f"Content-Encoding must be gzip or none, not {encoding[:30]!r}")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return _too_large(limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return _too_large(limit)
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    return gunzip(body, limit) if encoding == "gzip" else body
+
+
+def gunzip(body: bytes, limit: int) -> bytes | Rejection:
+    """Inflate a gzip body without ever holding more than `limit` bytes (no zip bombs)."""
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        data = inflater.decompress(body, limit + 1)
+    except zlib.error as error:
+        return Rejection(MALFORMED_JSON, "", f"body is not valid gzip: {error}")
+    if len(data) > limit or inflater.unconsumed_tail:
+        return _too_large(limit)
+    return data
+
+
+def parse_json(body: bytes) -> Any | Rejection:
+    """The JSON value of a body, or a 400 naming where parsing failed."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as error:
+        return Rejection(MALFORMED_JSON, "", f"malformed JSON: {error}")

@@ -1,0 +1,160 @@
+"""One request, step by step: read, authenticate, rate-limit, map each event, publish, answer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from fastapi import Request, Response
+
+from schemas.events import EVENT_TYPES, Channel, Event
+from services.ingest.auth import KeyRing, check_channel, presented_key
+from services.ingest.body import parse_json, read_body
+from services.ingest.envelope import Stamp
+from services.ingest.metrics import (
+    EVENTS_ACCEPTED,
+    EVENTS_RECEIVED,
+    EVENTS_REJECTED,
+    REQUESTS_REJECTED,
+)
+from services.ingest.publisher import Publisher
+from services.ingest.ratelimit import RateLimiter
+from services.ingest.rejections import Rejection
+from services.pii import PiiHasher
+from services.settings import WriteKey
+
+Item = tuple[str, Any]  # (JSON pointer of the item in the body, the item or why it was refused)
+Unpack = Callable[[Any], list[Item] | Rejection]
+Convert = Callable[[Any, Stamp, WriteKey], Event | Rejection]
+_CHANNELS = frozenset(Channel)
+_TYPES = frozenset(EVENT_TYPES)
+
+
+@dataclass(frozen=True)
+class Ingest:
+    """Everything a request needs, built once from settings at startup."""
+
+    keys: KeyRing
+    limiter: RateLimiter
+    publisher: Publisher
+    hasher: PiiHasher
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """How one route reads its body: size limit, whether it is a batch, how items map."""
+
+    route: str
+    limit: int
+    unpack: Unpack
+    convert: Convert
+    is_batch: bool
+    body_key: bool = False  # Segment: `writeKey` may come in the body
+    labels: tuple[str | None, str | None] = (None, None)  # metric labels of rejected events
+
+
+def json_response(payload: object, status: int, retry_after: int | None = None) -> Response:
+    """A JSON answer; Retry-After on 429 / 503, WWW-Authenticate on 401."""
+    headers = {"Retry-After": str(retry_after)} if retry_after else {}
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Basic realm="leadfunnel ingest"'
+    return Response(orjson.dumps(payload), status, headers, media_type="application/json")
+
+
+def refuse(endpoint: Endpoint, rejection: Rejection) -> Response:
+    """A whole request refused: counted by route and reason."""
+    REQUESTS_REJECTED.labels(endpoint.route, rejection.code).inc()
+    return json_response(rejection.body(), rejection.status, rejection.retry_after)
+
+
+def _labels(item: Any, fixed: tuple[str | None, str | None], key: WriteKey) -> tuple[str, str]:
+    channel, kind = (item.get("channel"), item.get("type")) if isinstance(item, dict) else ("", "")
+    channel = fixed[0] or (channel if channel in _CHANNELS else None)
+    default = key.channels[0] if key.channels else "unknown"
+    return channel or default, fixed[1] or (kind if kind in _TYPES else "unknown")
+
+
+async def handle(request: Request, ingest: Ingest, endpoint: Endpoint) -> Response:
+    """Serve one ingest request; every expected failure is a 4xx/503 value, never a 500."""
+    received_at = datetime.now(UTC)
+    body = await read_body(request, endpoint.limit)
+    if isinstance(body, Rejection):
+        return refuse(endpoint, body)
+    presented = presented_key(request.headers.get("authorization"))
+    if isinstance(presented, Rejection):
+        return refuse(endpoint, presented)
+    data = parse_json(body)
+    if isinstance(data, Rejection):
+        return refuse(endpoint, data)
+    if presented is None and endpoint.body_key and isinstance(data, dict):
+        given = data.get("writeKey")
+        presented = given if isinstance(given, str) else None
+    key = ingest.keys.authenticate(presented)
+    if isinstance(key, Rejection):
+        return refuse(endpoint, key)
+    items = endpoint.unpack(data)
+    if isinstance(items, Rejection):
+        return refuse(endpoint, items)
+    limited = ingest.limiter.take(key, len(items))
+    if limited:
+        return refuse(endpoint, limited)
+    stamp = Stamp(received_at, key.name, ingest.hasher)
+    results: list[Event | Rejection] = []
+    for where, item in items:
+        result = item if isinstance(item, Rejection) else endpoint.convert(item, stamp, key)
+        if not isinstance(result, Rejection):
+            result = check_channel(key, result.channel) or result
+        results.append(result.under(where) if isinstance(result, Rejection) else result)
+    accepted = [result for result in results if not isinstance(result, Rejection)]
+    failed = await ingest.publisher.publish(accepted) if accepted else None
+    if failed:
+        return refuse(endpoint, failed)
+    _count(items, results, endpoint.labels, key)
+    return _answer(endpoint, results)
+
+
+def _count(
+    items: list[Item],
+    results: list[Event | Rejection],
+    fixed: tuple[str | None, str | None],
+    key: WriteKey,
+) -> None:
+    for (_, item), result in zip(items, results, strict=True):
+        if isinstance(result, Rejection):
+            channel, kind = _labels(item, fixed, key)
+            EVENTS_RECEIVED.labels(channel, kind).inc()
+            EVENTS_REJECTED.labels(channel, kind, result.code).inc()
+        else:
+            EVENTS_RECEIVED.labels(result.channel.value, result.type).inc()
+            EVENTS_ACCEPTED.labels(result.channel.value, result.type).inc()
+
+
+def _result(index: int, result: Event | Rejection) -> dict[str, object]:
+    if isinstance(result, Rejection):
+        return {"index": index, "status": "rejected", **result.body()}
+    return {"index": index, "status": "accepted", "event_id": result.event_id}
+
+
+def _answer(endpoint: Endpoint, results: list[Event | Rejection]) -> Response:
+    rejected = [result for result in results if isinstance(result, Rejection)]
+    if not endpoint.is_batch:
+        if rejected:
+            return json_response(rejected[0].body(), rejected[0].status)
+        return json_response({"success": True, "event_id": results[0].event_id}, 200)  # type: ignore[union-attr]
+    body: dict[str, object] = {
+        "success": not rejected,
+        "accepted": len(results) - len(rejected),
+        "rejected": len(rejected),
+        "results": [_result(index, result) for index, result in enumerate(results)],
+    }
+    if not rejected:
+        return json_response(body, 200)
+    if len(rejected) < len(results):
+        return json_response(body, 207)
+    statuses = {rejection.status for rejection in rejected}
+    first = rejected[0]
+    summary = {"code": first.code, "message": f"no event accepted; first: {first.message}"}
+    return json_response({**summary, **body}, statuses.pop() if len(statuses) == 1 else 400)

@@ -1,0 +1,119 @@
+"""Durable publishing: acks=all, idempotent, send every event then wait; 503 past a deadline."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Sequence
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+
+from schemas.events import Event, event_json
+from schemas.topics import RAW_EVENTS
+from services.ingest.metrics import PRODUCE_ERRORS, PRODUCE_SECONDS
+from services.ingest.rejections import KAFKA_UNAVAILABLE, Rejection
+from services.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def create_producer(settings: Settings) -> AIOKafkaProducer:
+    """The durable producer: acks from all in-sync replicas, idempotent, bytes in."""
+    return AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=2,
+        client_id="leadfunnel-ingest",
+    )
+
+
+def headers(event: Event) -> list[tuple[str, bytes]]:
+    """Kafka headers: consumers route on the type and version without parsing the value."""
+    return [
+        ("event_type", event.type.encode()),
+        ("schema_version", str(event.schema_version).encode()),
+        ("channel", event.channel.value.encode()),
+    ]
+
+
+def _forget(future: asyncio.Future[object]) -> None:
+    if not future.cancelled():
+        future.exception()  # retrieved, so a late failure after a 503 is not logged as lost
+
+
+class Publisher:
+    """Publishes raw events; the producer (re)connects in the background while Kafka is down."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.topic = RAW_EVENTS.name(settings.topic_prefix)
+        self.producer: AIOKafkaProducer | None = None
+        self._connecting: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Connect now if Kafka answers, else keep trying in the background."""
+        self._connecting = asyncio.create_task(self._connect())
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(self._connecting), 10)
+
+    async def _connect(self) -> None:
+        while self.producer is None:
+            producer = create_producer(self.settings)
+            try:
+                await producer.start()
+                self.producer = producer
+            except KafkaError as error:
+                log.warning("Kafka not reachable yet (%s); retrying", type(error).__name__)
+                await producer.stop()
+                await asyncio.sleep(1)
+
+    async def stop(self) -> None:
+        """Stop connecting and flush what is buffered."""
+        if self._connecting:
+            self._connecting.cancel()
+        if self.producer:
+            await self.producer.stop()
+
+    def _unavailable(self, error: str) -> Rejection:
+        PRODUCE_ERRORS.labels(error).inc()
+        retry = self.settings.ingest_retry_after_seconds
+        message = f"Kafka did not acknowledge the events ({error}); retry, ids make it safe"
+        return Rejection(KAFKA_UNAVAILABLE, "", message, status=503, retry_after=retry)
+
+    async def publish(self, events: Sequence[Event]) -> Rejection | None:
+        """Send every event, then wait for all acknowledgements within the deadline."""
+        producer = self.producer
+        if producer is None:
+            return self._unavailable("NotConnected")
+        started = time.perf_counter()
+        futures: list[asyncio.Future[object]] = []
+        try:
+            async with asyncio.timeout(self.settings.ingest_publish_timeout_seconds):
+                for event in events:
+                    key = event.identities.strongest()
+                    futures.append(
+                        await producer.send(
+                            self.topic,
+                            value=event_json(event),
+                            key=key.encode() if key else None,
+                            headers=headers(event),
+                        )
+                    )
+                if futures:
+                    await asyncio.wait(futures)
+        except TimeoutError:
+            return self._unavailable("Timeout")
+        except KafkaError as error:
+            return self._unavailable(type(error).__name__)
+        finally:
+            for future in futures:
+                future.add_done_callback(_forget)
+        failed = next((f.exception() for f in futures if f.exception()), None)
+        if failed:
+            return self._unavailable(type(failed).__name__)
+        PRODUCE_SECONDS.observe(time.perf_counter() - started)
+        return None
