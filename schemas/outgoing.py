@@ -37,6 +37,9 @@ class ScoreChanged(Contract):
     event_id: str
     occurred_at: AwareDatetime
     contributions: dict[str, float] = Field(description="points per rule id")
+    cause: Literal["event", "decay", "merge"] = Field(
+        default="event", description="an event scored, a decay sweep ran, or two leads merged"
+    )
 
 
 class LeadPromoted(Contract):

@@ -1,0 +1,49 @@
+"""Bounds on a lead's state: what can no longer matter is forgotten, deterministically."""
+
+from __future__ import annotations
+
+from scoring.rules import RuleSet
+from scoring.state import LeadState
+
+
+def _raised_floor(state: LeadState, limit: int) -> int | None:
+    """Past the limit, forget the oldest tenth of seen ids at once (and drop anything older)."""
+    if len(state.seen) <= limit:
+        return state.floor_us
+    by_age = sorted((at_us, event_id) for event_id, at_us in state.seen.items())
+    evicted_up_to = by_age[len(state.seen) - (limit - limit // 10) - 1][0]
+    return evicted_up_to if state.floor_us is None else max(state.floor_us, evicted_up_to)
+
+
+def _window_open(key: str, watermark_us: int, rules: RuleSet) -> bool:
+    rule_id, _, window = key.rpartition("@")
+    rule = rules.by_id.get(rule_id)
+    if rule is None or rule.cap is None:
+        return False
+    end = rule.cap.window_end_us(int(window))
+    return end is None or end > watermark_us
+
+
+def _top_interests(interests: dict[str, int], limit: int) -> dict[str, int]:
+    if len(interests) <= limit:
+        return interests
+    ranked = sorted(interests.items(), key=lambda item: (-item[1], item[0]))
+    return dict(ranked[:limit])
+
+
+def prune(state: LeadState, rules: RuleSet) -> LeadState:
+    """Drop dedupe ids and cap windows at or below the watermark; keep the top interests."""
+    limits = rules.limits
+    state = state.model_copy(update={"floor_us": _raised_floor(state, limits.max_seen_events)})
+    watermark = state.watermark_us(limits.max_lateness_days)
+    if watermark is None:
+        return state
+    return state.model_copy(
+        update={
+            "seen": {event_id: at for event_id, at in state.seen.items() if at > watermark},
+            "windows": {
+                k: v for k, v in state.windows.items() if _window_open(k, watermark, rules)
+            },
+            "interests": _top_interests(state.interests, limits.max_interests),
+        }
+    )

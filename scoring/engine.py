@@ -1,0 +1,89 @@
+"""The scoring fold: `apply` an event, `sweep` decay to a time, `merge` two leads. Pure, no I/O.
+
+Every function takes a state and returns a new state plus the events to publish; replaying the
+same inputs in the same order gives identical states and identical emissions (see docs/scoring.md).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from schemas.events import CommunicationLoggedEvent, Event
+from schemas.outgoing import LeadsMerged
+from scoring.bounds import prune
+from scoring.clock import to_us
+from scoring.ledger import advance, record, score
+from scoring.merging import combine
+from scoring.rules import RuleSet
+from scoring.state import LeadState, new_lead
+from scoring.transitions import Emitted, evaluate, settle
+
+__all__ = ["Admission", "Emitted", "admit", "apply", "evaluate", "merge", "new_lead", "sweep"]
+
+
+class Admission(StrEnum):
+    """What `apply` does with an event; anything but ACCEPTED leaves the state untouched."""
+
+    ACCEPTED = "accepted"
+    DUPLICATE = "duplicate"  # its event_id was already applied
+    TOO_LATE = "too_late"  # at or before the watermark: older than the lateness horizon allows
+    INEFFECTIVE = "ineffective"  # a communication without need, next step or referral
+    MERGED = "merged"  # this lead was merged away: re-key the event to `state.merged_into`
+
+
+def admit(state: LeadState, event: Event, rules: RuleSet) -> Admission:
+    """Decide whether an event will be scored (also what an adapter counts in its metrics)."""
+    if state.merged_into is not None:
+        return Admission.MERGED
+    if event.event_id in state.seen:
+        return Admission.DUPLICATE
+    watermark = state.watermark_us(rules.limits.max_lateness_days)
+    if watermark is not None and to_us(event.occurred_at) <= watermark:
+        return Admission.TOO_LATE
+    match event:
+        case CommunicationLoggedEvent(properties=properties) if not properties.is_effective:
+            return Admission.INEFFECTIVE
+        case _:
+            return Admission.ACCEPTED
+
+
+def apply(state: LeadState, event: Event, rules: RuleSet) -> tuple[LeadState, list[Emitted]]:
+    """Fold one event into a lead: its score, counts and tier, with the events that says."""
+    if admit(state, event, rules) is not Admission.ACCEPTED:
+        return state, []
+    at_us = to_us(event.occurred_at)
+    after = record(advance(state, at_us, rules), event, at_us)
+    for rule in rules.rules_for(event.type):
+        if rule.matches(event.type, event.properties):
+            after = score(after, rule, event, at_us, rules)
+    after = prune(after, rules)
+    return settle(state, after, rules, "event", event.event_id, event.occurred_at)
+
+
+def sweep(state: LeadState, now: datetime, rules: RuleSet) -> tuple[LeadState, list[Emitted]]:
+    """Decay the score up to `now` (timer-driven); emits the demotions decay causes."""
+    if state.merged_into is not None or state.as_of_us is None or state.last_event_id is None:
+        return state, []
+    if to_us(now) <= state.as_of_us:
+        return state, []
+    after = advance(state, to_us(now), rules)
+    return settle(state, after, rules, "decay", state.last_event_id, now)
+
+
+def merge(
+    survivor: LeadState, merged: LeadState, rules: RuleSet, merge_event: LeadsMerged
+) -> tuple[LeadState, list[Emitted]]:
+    """Fold a merged lead's state into the survivor's; a repeated merge changes nothing."""
+    if merged.lead_id == survivor.lead_id or merged.lead_id in survivor.merged_from:
+        return survivor, []
+    combined = combine(survivor, merged, rules)
+    # Both leads' promotions were already announced: only a tier above both is a new crossing.
+    before = survivor.model_copy(update={"tier": combined.tier})
+    at, trigger = merge_event.occurred_at, merge_event.trigger_event_id
+    return settle(before, combined, rules, "merge", trigger, at)
+
+
+def tombstone(state: LeadState, survivor_id: str) -> LeadState:
+    """The merged-away lead's state once its content went to the survivor: it forwards events."""
+    return new_lead(state.lead_id).model_copy(update={"merged_into": survivor_id})

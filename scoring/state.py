@@ -1,0 +1,103 @@
+"""A lead's scoring state: everything the fold needs, small, frozen and JSON round-trippable."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+from schemas.outgoing import Tier
+from scoring.clock import DAY_US, from_us
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Contribution(Frozen):
+    """One event scoring under one rule: the explanation of a slice of the score."""
+
+    event_id: str
+    rule_id: str
+    event_type: str
+    points: float
+    at_us: int
+
+    def sort_key(self) -> tuple[int, str, str]:
+        """Newest first when sorted in reverse; ties broken by ids, never by arrival."""
+        return (self.at_us, self.event_id, self.rule_id)
+
+
+class LeadState(Frozen):
+    """One lead's score table value. Times are exact epoch microseconds (`*_us`).
+
+    `contributions` are points per rule valued at `as_of_us` (decay applied up to then);
+    `windows` hold, per `rule@window`, the (time, event id) of the events that score under a cap;
+    `seen` maps accepted event ids to their time for dedupe, bounded by `floor_us`.
+    """
+
+    lead_id: str
+    rule_version: str = ""
+    score: float = 0.0
+    tier: Tier = Tier.LEAD
+    tier_since_us: int | None = None
+    contributions: dict[str, float] = {}
+    as_of_us: int | None = None
+    clock_us: int | None = None
+    floor_us: int | None = None
+    event_counts: dict[str, int] = {}
+    rule_counts: dict[str, int] = {}
+    rule_scored: dict[str, int] = {}
+    windows: dict[str, tuple[tuple[int, str], ...]] = {}
+    seen: dict[str, int] = {}
+    recent: tuple[Contribution, ...] = ()
+    interests: dict[str, int] = {}
+    first_activity_us: int | None = None
+    last_activity_us: int | None = None
+    last_event_id: str | None = None
+    promotions: dict[Tier, int] = {}
+    demotions: dict[Tier, int] = {}
+    merged_into: str | None = None
+    merged_from: tuple[str, ...] = ()
+
+    def watermark_us(self, max_lateness_days: float) -> int | None:
+        """Events at or before this time are dropped as too late (see docs/scoring.md)."""
+        horizon = (
+            None if self.clock_us is None else self.clock_us - round(max_lateness_days * DAY_US)
+        )
+        candidates = [t for t in (horizon, self.floor_us) if t is not None]
+        return max(candidates) if candidates else None
+
+    def counts(self) -> dict[str, int]:
+        """Behaviour counts tier criteria read: per event type and per rule matched."""
+        return {**self.event_counts, **self.rule_counts}
+
+    @property
+    def last_activity_at(self) -> datetime | None:
+        """Event time of the latest accepted event."""
+        return None if self.last_activity_us is None else from_us(self.last_activity_us)
+
+    @property
+    def first_activity_at(self) -> datetime | None:
+        """Event time of the earliest accepted event."""
+        return None if self.first_activity_us is None else from_us(self.first_activity_us)
+
+    @property
+    def tier_since(self) -> datetime | None:
+        """When the lead entered its current tier."""
+        return None if self.tier_since_us is None else from_us(self.tier_since_us)
+
+
+def new_lead(lead_id: str) -> LeadState:
+    """The state of a lead nothing has happened to yet."""
+    return LeadState(lead_id=lead_id)
+
+
+def to_json(state: LeadState) -> bytes:
+    """Serialise for a Faust table / changelog."""
+    return state.model_dump_json().encode()
+
+
+def from_json(data: bytes | str) -> LeadState:
+    """Deserialise what `to_json` wrote."""
+    return LeadState.model_validate_json(data)

@@ -1,0 +1,127 @@
+"""Tier evaluation and the events a state change emits: ScoreChanged, LeadPromoted, LeadDemoted."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Literal
+
+from schemas.outgoing import LeadDemoted, LeadPromoted, ScoreChanged, Tier
+from scoring.clock import to_us
+from scoring.criteria import RANK, TIER_ORDER, Facts, satisfied
+from scoring.rules import RuleSet
+from scoring.state import LeadState
+
+Emitted = ScoreChanged | LeadPromoted | LeadDemoted
+Cause = Literal["event", "decay", "merge"]
+
+
+def evaluate(state: LeadState, rules: RuleSet) -> tuple[Tier, tuple[str, ...]]:
+    """The highest tier whose criteria hold, and the comparisons that make it hold."""
+    tier, counts = Tier.LEAD, state.counts()
+    reasons: tuple[str, ...] = ()
+    for candidate in TIER_ORDER[1:]:
+        criteria = rules.tiers.get(candidate)
+        found = (
+            None if criteria is None else satisfied(criteria.expr, Facts(state.score, tier, counts))
+        )
+        if found is not None:
+            tier, reasons = candidate, found
+    return tier, reasons
+
+
+def crossing_id(prefix: str, lead_id: str, tier: Tier, ordinal: int) -> str:
+    """A deterministic id for the n-th crossing of a lead into a tier (consumers dedupe on it)."""
+    digest = hashlib.sha256(f"{prefix}|{lead_id}|{tier.value}|{ordinal}".encode()).hexdigest()
+    return f"{prefix}_{digest[:24]}"
+
+
+def _score_changed(
+    before: LeadState, after: LeadState, tier: Tier, cause: Cause, event_id: str, at: datetime
+) -> ScoreChanged:
+    return ScoreChanged(
+        lead_id=after.lead_id,
+        score=after.score,
+        previous_score=before.score,
+        tier=tier,
+        rule_version=after.rule_version,
+        event_id=event_id,
+        occurred_at=at,
+        contributions={k: round(after.contributions[k], 2) for k in sorted(after.contributions)},
+        cause=cause,
+    )
+
+
+def _promoted(
+    before: LeadState,
+    after: LeadState,
+    tier: Tier,
+    reasons: tuple[str, ...],
+    event_id: str,
+    at: datetime,
+) -> tuple[LeadState, LeadPromoted]:
+    ordinal = after.promotions.get(tier, 0) + 1
+    promoted = LeadPromoted(
+        promotion_id=crossing_id("prm", after.lead_id, tier, ordinal),
+        lead_id=after.lead_id,
+        from_tier=before.tier,
+        to_tier=tier,
+        score=after.score,
+        rule_version=after.rule_version,
+        reasons=list(reasons),
+        trigger_event_id=event_id,
+        occurred_at=at,
+    )
+    update = {
+        "tier": tier,
+        "tier_since_us": to_us(at),
+        "promotions": {**after.promotions, tier: ordinal},
+    }
+    return after.model_copy(update=update), promoted
+
+
+def _demoted(
+    before: LeadState,
+    after: LeadState,
+    tier: Tier,
+    reasons: tuple[str, ...],
+    cause: Cause,
+    at: datetime,
+) -> tuple[LeadState, LeadDemoted]:
+    ordinal = after.demotions.get(tier, 0) + 1
+    demoted = LeadDemoted(
+        demotion_id=crossing_id("dem", after.lead_id, tier, ordinal),
+        lead_id=after.lead_id,
+        from_tier=before.tier,
+        to_tier=tier,
+        score=after.score,
+        rule_version=after.rule_version,
+        reasons=[f"{cause}: score {after.score:g}", *reasons],
+        occurred_at=at,
+    )
+    update = {
+        "tier": tier,
+        "tier_since_us": to_us(at),
+        "demotions": {**after.demotions, tier: ordinal},
+    }
+    return after.model_copy(update=update), demoted
+
+
+def settle(
+    before: LeadState, after: LeadState, rules: RuleSet, cause: Cause, event_id: str, at: datetime
+) -> tuple[LeadState, list[Emitted]]:
+    """Re-evaluate the tier after a change and say what happened, promotions at most once."""
+    after = after.model_copy(update={"rule_version": rules.version})
+    tier, reasons = evaluate(after, rules)
+    emitted: list[Emitted] = []
+    is_first = not before.event_counts and cause == "event"
+    if is_first or tier != before.tier or after.score != before.score:
+        emitted.append(_score_changed(before, after, tier, cause, event_id, at))
+    if RANK[tier] > RANK[before.tier]:
+        after, promoted = _promoted(before, after, tier, reasons, event_id, at)
+        return after, [*emitted, promoted]
+    if RANK[tier] < RANK[before.tier]:
+        after, demoted = _demoted(before, after, tier, reasons, cause, at)
+        return after, [*emitted, demoted]
+    since = after.tier_since_us if after.tier_since_us is not None else after.first_activity_us
+    return after.model_copy(update={"tier_since_us": since}), emitted
