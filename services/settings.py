@@ -94,6 +94,9 @@ class Settings(BaseSettings):
     segment_event_types: dict[str, str] = SEGMENT_EVENT_TYPES
     sales_stages: list[str] = list(SALES_STAGES)
     readiness_timeout_seconds: float = 2.0
+    funnel_schema: str = Field(default="funnel", pattern=r"^[a-z_][a-z0-9_]{0,40}$")
+    projector_metrics_port: int = 8002
+    projector_batch_records: int = 5000
     log_level: str = "info"
 
 

@@ -1,0 +1,264 @@
+"""Read-model rows the projector writes, and the order-independent merge of lead patches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+TIER_RANK = {"lead": 0, "mql": 1, "sql": 2, "opportunity": 3}
+
+
+def _least(a: datetime | None, b: datetime | None) -> datetime | None:
+    return b if a is None else a if b is None else min(a, b)
+
+
+def _greatest(a: datetime | None, b: datetime | None) -> datetime | None:
+    return b if a is None else a if b is None else max(a, b)
+
+
+def _earliest_key(at: datetime | None, event_id: str | None) -> tuple[datetime, str] | None:
+    return None if at is None else (at, event_id or "")
+
+
+@dataclass(frozen=True, slots=True)
+class LeadPatch:
+    """What a batch knows about one lead; None means 'nothing new'.
+
+    Every field merges commutatively (min, max, or latest by a total order), so the same set of
+    messages gives the same row whatever order topics interleave in, across crashes and rebuilds.
+    """
+
+    lead_id: str
+    first_seen_at: datetime | None = None
+    first_event_id: str | None = None
+    first_channel: str | None = None
+    first_campaign: str | None = None
+    last_activity_at: datetime | None = None
+    last_effective_contact_at: datetime | None = None
+    owner: str | None = None
+    owner_changed_at: datetime | None = None
+    owner_event_id: str | None = None
+    # The score comes only from ScoreChanged published under this very lead id, latest by offset.
+    score: float | None = None
+    tier: str | None = None
+    rule_version: str | None = None
+    contributions: dict[str, float] | None = None
+    score_event_id: str | None = None
+    score_changed_at: datetime | None = None
+    score_offset: int | None = None
+    mql_at: datetime | None = None
+    sql_at: datetime | None = None
+    opportunity_at: datetime | None = None
+    won_at: datetime | None = None
+    lost_at: datetime | None = None
+
+    def merge(self, other: LeadPatch) -> LeadPatch:
+        """Combine two patches of the same lead; commutative and associative."""
+        first = self._first_touch(other)
+        owner = self._owner(other)
+        score = self._score(other)
+        return LeadPatch(
+            lead_id=self.lead_id,
+            **first,
+            last_activity_at=_greatest(self.last_activity_at, other.last_activity_at),
+            last_effective_contact_at=_greatest(
+                self.last_effective_contact_at, other.last_effective_contact_at
+            ),
+            **owner,
+            **score,
+            mql_at=_least(self.mql_at, other.mql_at),
+            sql_at=_least(self.sql_at, other.sql_at),
+            opportunity_at=_least(self.opportunity_at, other.opportunity_at),
+            won_at=_least(self.won_at, other.won_at),
+            lost_at=_least(self.lost_at, other.lost_at),
+        )
+
+    def _first_touch(self, other: LeadPatch) -> dict[str, Any]:
+        mine = _earliest_key(self.first_seen_at, self.first_event_id)
+        theirs = _earliest_key(other.first_seen_at, other.first_event_id)
+        winner = other if mine is None or (theirs is not None and theirs < mine) else self
+        return {
+            "first_seen_at": winner.first_seen_at,
+            "first_event_id": winner.first_event_id,
+            "first_channel": winner.first_channel,
+            "first_campaign": winner.first_campaign,
+        }
+
+    def _owner(self, other: LeadPatch) -> dict[str, Any]:
+        mine = _earliest_key(self.owner_changed_at, self.owner_event_id)
+        theirs = _earliest_key(other.owner_changed_at, other.owner_event_id)
+        winner = other if mine is None or (theirs is not None and theirs > mine) else self
+        return {
+            "owner": winner.owner,
+            "owner_changed_at": winner.owner_changed_at,
+            "owner_event_id": winner.owner_event_id,
+        }
+
+    def _score(self, other: LeadPatch) -> dict[str, Any]:
+        mine, theirs = self.score_offset, other.score_offset
+        winner = other if mine is None or (theirs is not None and theirs > mine) else self
+        return {
+            "score": winner.score,
+            "tier": winner.tier,
+            "rule_version": winner.rule_version,
+            "contributions": winner.contributions,
+            "score_event_id": winner.score_event_id,
+            "score_changed_at": winner.score_changed_at,
+            "score_offset": winner.score_offset,
+        }
+
+    def absorbed_into(self, survivor: str) -> LeadPatch:
+        """This lead's row folded into the survivor's: everything but the score carries over."""
+        return replace(
+            self,
+            lead_id=survivor,
+            score=None,
+            tier=None,
+            rule_version=None,
+            contributions=None,
+            score_event_id=None,
+            score_changed_at=None,
+            score_offset=None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityRow:
+    """An identity key (`kind:value`) seen on a lead's events."""
+
+    lead_id: str
+    identity: str
+    first_seen_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineRow:
+    """One resolved event on a lead's timeline."""
+
+    event_id: str
+    lead_id: str
+    type: str
+    channel: str
+    campaign: str | None
+    occurred_at: datetime
+    properties: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class TransitionRow:
+    """A promotion or demotion between tiers."""
+
+    transition_id: str
+    lead_id: str
+    kind: str
+    from_tier: str
+    to_tier: str
+    score: float
+    rule_version: str
+    reasons: list[str]
+    trigger_event_id: str | None
+    occurred_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CommunicationRow:
+    """A logged sales communication; only effective ones count towards contact."""
+
+    communication_id: str
+    event_id: str
+    lead_id: str
+    opportunity_id: str | None
+    kind: str
+    owner: str | None
+    is_effective: bool
+    need_identified: bool
+    next_step_agreed: bool
+    referral_obtained: bool
+    occurred_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StageChangeRow:
+    """A sales-stage change as the CRM reported it; intervals are derived from these."""
+
+    event_id: str
+    opportunity_id: str
+    lead_id: str | None
+    stage: str
+    previous_stage: str | None
+    owner: str | None
+    amount: float | None
+    currency: str | None
+    lost_reason: str | None
+    occurred_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StageIntervalRow:
+    """A stay of an opportunity in one open stage and how it left (fits metrics.StageStay)."""
+
+    opportunity_id: str
+    seq: int
+    lead_id: str | None
+    stage: str
+    entered_at: datetime
+    entered_event_id: str
+    exited_at: datetime | None = None
+    next_stage: str | None = None
+    outcome: str | None = None
+    lost_reason: str | None = None
+    owner: str | None = None
+    amount: float | None = None
+    currency: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MergeRow:
+    """A merged lead and the survivor it resolves to (chains already followed)."""
+
+    merged_lead_id: str
+    surviving_lead_id: str
+    merge_id: str
+    linking_identities: list[str]
+    occurred_at: datetime
+
+
+@dataclass(slots=True)
+class RowChanges:
+    """Everything one batch writes, keyed so that a row appears once per batch."""
+
+    leads: dict[str, LeadPatch] = field(default_factory=dict)
+    identities: dict[tuple[str, str], IdentityRow] = field(default_factory=dict)
+    timeline: dict[str, TimelineRow] = field(default_factory=dict)
+    transitions: dict[str, TransitionRow] = field(default_factory=dict)
+    communications: dict[str, CommunicationRow] = field(default_factory=dict)
+    stage_changes: dict[str, StageChangeRow] = field(default_factory=dict)
+    merges: dict[str, MergeRow] = field(default_factory=dict)
+
+    def patch(self, patch: LeadPatch) -> None:
+        """Fold a patch into the batch's patch for that lead."""
+        known = self.leads.get(patch.lead_id)
+        self.leads[patch.lead_id] = patch if known is None else known.merge(patch)
+
+    def identity(self, row: IdentityRow) -> None:
+        """Record an identity, keeping the earliest sighting."""
+        key = (row.lead_id, row.identity)
+        known = self.identities.get(key)
+        if known is None or row.first_seen_at < known.first_seen_at:
+            self.identities[key] = row
+
+    def row_count(self) -> int:
+        """Rows this batch writes (before derived stage intervals)."""
+        return sum(
+            len(rows)
+            for rows in (
+                self.leads,
+                self.identities,
+                self.timeline,
+                self.transitions,
+                self.communications,
+                self.stage_changes,
+                self.merges,
+            )
+        )
