@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -358,3 +360,39 @@ def test_channel_groups_add_up_to_the_whole_funnel(leads: list[LeadTierHistory])
     for step in FunnelStep:
         total = whole[0].counts[step] if whole else 0
         assert sum(row.counts[step] for row in grouped) == total
+
+
+# --- purity --------------------------------------------------------------------------------------
+
+IO_PACKAGES = {"faust", "aiokafka", "kafka", "asyncpg", "psycopg", "fastapi", "prometheus_client"}
+
+
+def imported_packages(path: Path) -> set[str]:
+    """Top-level packages a module imports, read from its syntax tree."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return {name.split(".")[0] for name in names}
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "funnel/stages.py",
+        "funnel/periods.py",
+        "funnel/metrics.py",
+        "funnel/tiers.py",
+        "alerts/measures.py",
+        "alerts/health_config.py",
+        "alerts/health.py",
+        "alerts/stale.py",
+        "alerts/busy.py",
+    ],
+)
+def test_metric_and_alert_rule_modules_import_no_io(module: str) -> None:
+    root = Path(__file__).resolve().parents[2]
+    assert imported_packages(root / module).isdisjoint(IO_PACKAGES)
