@@ -72,7 +72,7 @@ def test_segment_track_lands_keyed_by_user_with_type_headers_and_hashed_email(
     assert event["identities"]["email_hash"] == keyed_hash(
         settings.pii_hmac_secret, "li.wei@example.cn"
     )
-    assert b"example.cn" not in record.value.lower()
+    assert b"li.wei" not in record.value.lower()
     assert event["event_id"] == examples.SEGMENT_TRACK["messageId"]
 
 
