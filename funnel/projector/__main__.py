@@ -1,0 +1,49 @@
+"""Run the projector: `python -m funnel.projector [--schema NAME] [--max-records N]`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+
+from prometheus_client import start_http_server
+
+from funnel.projector.runner import Projector
+from services.settings import Settings
+
+log = logging.getLogger("funnel.projector")
+
+
+async def _main(settings: Settings, schema: str | None, max_records: int | None) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    projector = Projector(settings, schema=schema, max_records=max_records)
+    await projector.start()
+    log.info(
+        "projecting into schema %s from %d partitions", projector.schema, len(projector.partitions)
+    )
+    try:
+        await projector.run(stop)
+    finally:
+        await projector.stop()
+
+
+def main() -> None:
+    """Parse arguments, expose /metrics, project until SIGINT or SIGTERM."""
+    parser = argparse.ArgumentParser(prog="python -m funnel.projector")
+    parser.add_argument("--schema", help="read-model schema (default: settings.funnel_schema)")
+    parser.add_argument("--max-records", type=int, help="records per batch at most")
+    args = parser.parse_args()
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    try:
+        start_http_server(settings.projector_metrics_port, addr=settings.host)
+    except OSError as error:  # a second projector on the same host still projects
+        log.warning("metrics port %d unavailable: %s", settings.projector_metrics_port, error)
+    asyncio.run(_main(settings, args.schema, args.max_records))
+
+
+main()

@@ -1,0 +1,293 @@
+"""The projector adapter: Kafka batches in (getmany), one PostgreSQL transaction per batch out."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+
+from funnel.projection import (
+    Fact,
+    Rejected,
+    Source,
+    SourceRecord,
+    decode,
+    fold,
+    lead_ids,
+    resolve_aliases,
+)
+from funnel.projector import store, telemetry
+from schemas.outgoing import DeadLetter, LeadsMerged
+from schemas.topics import (
+    DEAD_LETTERS,
+    LEAD_EVENTS,
+    LEAD_MERGES,
+    LEAD_SCORES,
+    PROMOTIONS,
+    SALES_STAGES,
+    TopicSpec,
+)
+from services.settings import Settings
+
+log = logging.getLogger("funnel.projector")
+
+SOURCES: tuple[tuple[TopicSpec, Source], ...] = (
+    (LEAD_EVENTS, Source.LEAD_EVENTS),
+    (LEAD_SCORES, Source.SCORES),
+    (PROMOTIONS, Source.PROMOTIONS),
+    (LEAD_MERGES, Source.MERGES),
+    (SALES_STAGES, Source.SALES_STAGES),
+)
+Batch = Mapping[TopicPartition, list[ConsumerRecord]]
+Progress = Callable[[int, int], None]  # (projected so far, total) of a catch-up
+
+
+async def connect(database_url: str, schema: str) -> store.Connection:
+    """A connection whose unqualified table names resolve in `schema`."""
+    if not schema.replace("_", "a").isalnum() or not schema.islower():
+        raise ValueError(f"not a plain lower-case schema name: {schema!r}")
+    return await asyncpg.connect(
+        database_url,
+        server_settings={"search_path": f"{schema},public", "application_name": f"funnel:{schema}"},
+    )
+
+
+class Projector:
+    """Projects the lead topics into the read models of one schema; positions live in the DB."""
+
+    def __init__(
+        self, settings: Settings, *, schema: str | None = None, max_records: int | None = None
+    ) -> None:
+        self.settings = settings
+        self.schema = schema or settings.funnel_schema
+        self.name = self.schema  # positions follow their tables: a rebuild swaps both at once
+        self.max_records = max_records or settings.projector_batch_records
+        self._sources = {spec.name(settings.topic_prefix): source for spec, source in SOURCES}
+        self._dead_letters = DEAD_LETTERS.name(settings.topic_prefix)
+        self._committed: dict[TopicPartition, int | None] = {}
+        self._conn: store.Connection = None
+        self._consumer: AIOKafkaConsumer | None = None
+        self._producer: AIOKafkaProducer | None = None
+
+    @property
+    def consumer(self) -> AIOKafkaConsumer:
+        """The running consumer."""
+        if self._consumer is None:
+            raise RuntimeError("projector not started")
+        return self._consumer
+
+    @property
+    def partitions(self) -> list[TopicPartition]:
+        """Every partition this projector reads."""
+        return sorted(self._committed)
+
+    async def start(self) -> None:
+        """Connect, assign every partition of the source topics, seek to the stored positions."""
+        self._conn = await connect(self.settings.database_url, self.schema)
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.settings.kafka_bootstrap,
+            client_id=f"leadfunnel-projector-{self.name}",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
+        )
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=self.settings.kafka_bootstrap, acks="all", enable_idempotence=True
+        )
+        try:
+            await self._consumer.start()
+            await self._producer.start()
+            partitions = await self._source_partitions()
+            self._consumer.assign(partitions)
+            stored = await store.load_positions(self._conn, self.name)
+            for tp in partitions:
+                await self._seek(tp, stored.get((tp.topic, tp.partition)))
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def stop(self) -> None:
+        """Close the consumer, producer and connection; stored positions stay as committed."""
+        for closing in (self._consumer, self._producer):
+            if closing is not None:
+                await closing.stop()
+        if self._conn is not None:
+            await self._conn.close()
+
+    async def _source_partitions(self, timeout: float = 30) -> list[TopicPartition]:
+        deadline = time.monotonic() + timeout
+        while True:
+            cluster = await self.consumer._client.fetch_all_metadata()
+            found = {topic: cluster.partitions_for_topic(topic) for topic in self._sources}
+            missing = sorted(topic for topic, parts in found.items() if not parts)
+            if not missing:
+                return [TopicPartition(t, p) for t, parts in found.items() for p in parts or ()]
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"source topics missing (run `make up`): {missing}")
+            await asyncio.sleep(0.5)
+
+    async def _seek(self, tp: TopicPartition, offset: int | None) -> None:
+        self._committed[tp] = offset
+        if offset is None:
+            await self.consumer.seek_to_beginning(tp)
+        else:
+            self.consumer.seek(tp, offset)
+
+    async def run_once(self, timeout_ms: int = 1000) -> int:
+        """Fetch one batch and project it in one transaction; returns the records projected."""
+        batch = await self.consumer.getmany(timeout_ms=timeout_ms, max_records=self.max_records)
+        projected = 0
+        if batch:
+            started = time.perf_counter()
+            try:
+                projected = await self._project(batch)
+            except BaseException:
+                for tp in batch:  # nothing of this batch was committed: fetch it again
+                    await self._seek(tp, self._committed.get(tp))
+                raise
+            telemetry.BATCH_SECONDS.labels(self.name).observe(time.perf_counter() - started)
+            telemetry.BATCH_RECORDS.labels(self.name).observe(projected)
+        self._update_lag()
+        return projected
+
+    async def _project(self, batch: Batch) -> int:
+        decoded = {
+            tp: [
+                decode(
+                    SourceRecord(self._sources[tp.topic], tp.topic, tp.partition, m.offset, m.value)
+                )
+                for m in messages
+            ]
+            for tp, messages in batch.items()
+        }
+        async with self._conn.transaction():
+            await store.lock(self._conn, self.name)
+            stored = await store.load_positions(self._conn, self.name)
+            # Another writer moved a position (a rebuild swapped tables in, a second instance):
+            # the database wins, that partition is fetched again from there.
+            moved = {
+                tp: stored.get((tp.topic, tp.partition))
+                for tp in batch
+                if stored.get((tp.topic, tp.partition)) != self._committed.get(tp)
+            }
+            outcomes = [item for tp, items in decoded.items() if tp not in moved for item in items]
+            facts: list[Fact] = [
+                o for o in outcomes if o is not None and not isinstance(o, Rejected)
+            ]
+            rejected = [o for o in outcomes if isinstance(o, Rejected)]
+            await self._write(facts)
+            await self._send_dead_letters(rejected)
+            positions = {
+                tp: messages[-1].offset + 1 for tp, messages in batch.items() if tp not in moved
+            }
+            await store.save_positions(
+                self._conn, self.name, {(tp.topic, tp.partition): n for tp, n in positions.items()}
+            )
+        self._committed.update(positions)
+        for tp, offset in moved.items():
+            await self._seek(tp, offset)
+        self._count(
+            len(facts), len(rejected), len(outcomes) - len(facts) - len(rejected), moved, batch
+        )
+        return len(facts)
+
+    async def _write(self, facts: list[Fact]) -> None:
+        merges = [fact for fact in facts if isinstance(fact, LeadsMerged)]
+        known = await store.load_aliases(self._conn, lead_ids(facts))
+        aliases = resolve_aliases(known, merges)
+        merged = sorted({m.merged_lead_id for m in merges if m.merged_lead_id in aliases})
+        absorbed_leads, absorbed_identities = await store.load_absorbed(self._conn, merged)
+        changes = fold(facts, aliases, absorbed_leads, absorbed_identities)
+        written = await store.apply_changes(self._conn, changes)
+        for table, rows in written.items():
+            if rows:
+                telemetry.ROWS_WRITTEN.labels(self.name, table).inc(rows)
+
+    async def _send_dead_letters(self, rejected: list[Rejected]) -> None:
+        """Publish rejections and wait for the broker before the batch commits (none is lost)."""
+        if not rejected or self._producer is None:
+            return
+        now = datetime.now(UTC)
+        sent = []
+        for item in rejected:
+            record = item.record
+            letter = DeadLetter(
+                source=record.topic,
+                partition=record.partition,
+                offset=record.offset,
+                reason=item.reason,
+                field=item.field,
+                payload=(record.value or b"").decode("utf-8", errors="replace"),
+                failed_at=now,
+            )
+            log.warning(
+                "dead letter %s[%d]@%d: %s",
+                record.topic,
+                record.partition,
+                record.offset,
+                item.reason,
+            )
+            sent.append(
+                await self._producer.send(
+                    self._dead_letters, letter.model_dump_json().encode(), key=record.topic.encode()
+                )
+            )
+        await asyncio.gather(*sent)
+
+    def _count(
+        self,
+        projected: int,
+        rejected: int,
+        tombstones: int,
+        moved: Mapping[TopicPartition, int | None],
+        batch: Batch,
+    ) -> None:
+        counter = telemetry.RECORDS
+        counter.labels(self.name, "projected").inc(projected)
+        counter.labels(self.name, "dead_letter").inc(rejected)
+        counter.labels(self.name, "tombstone").inc(tombstones)
+        counter.labels(self.name, "refetched").inc(sum(len(batch[tp]) for tp in moved))
+
+    def _update_lag(self) -> None:
+        for tp, committed in self._committed.items():
+            end = self.consumer.highwater(tp)
+            if end is not None:
+                lag = max(0, end - (committed or 0))
+                telemetry.LAG.labels(self.name, tp.topic, str(tp.partition)).set(lag)
+
+    async def end_offsets(self) -> dict[TopicPartition, int]:
+        """The current end of every source partition (last stable offset)."""
+        ends: dict[TopicPartition, int] = await self.consumer.end_offsets(self.partitions)
+        return ends
+
+    async def catch_up(
+        self, targets: Mapping[TopicPartition, int] | None = None, progress: Progress | None = None
+    ) -> None:
+        """Project until every partition has been read up to its target (default: its end now)."""
+        targets = dict(targets or await self.end_offsets())
+        starts = await self.consumer.beginning_offsets(self.partitions)
+        total = sum(max(0, targets[tp] - starts[tp]) for tp in targets)
+        while True:
+            positions = {tp: await self.consumer.position(tp) for tp in targets}
+            done = sum(min(targets[tp], positions[tp]) - starts[tp] for tp in targets)
+            if progress is not None:
+                progress(max(0, done), total)
+            if all(positions[tp] >= targets[tp] for tp in targets):
+                return
+            await self.run_once(timeout_ms=200)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Project until `stop` is set; transient failures are retried from the stored positions."""
+        while not stop.is_set():
+            try:
+                await self.run_once()
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+                log.error("batch failed, retrying from the stored positions: %r", error)
+                await asyncio.sleep(1)
+                if self._conn.is_closed():
+                    self._conn = await connect(self.settings.database_url, self.schema)
