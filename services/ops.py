@@ -43,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     wait_pg.add_argument("--timeout", type=float, default=30)
     sub.add_parser("create-topics", help="create the declared topics that are missing")
     sub.add_parser("migrate", help="apply pending database migrations")
+    sub.add_parser("rebuild", help="re-project the funnel read models from the log, then swap")
     sub.add_parser("credentials", help="print the development credentials and URLs")
     wait_services = sub.add_parser("wait-services", help="wait for every /readyz, print URLs")
     wait_services.add_argument("--timeout", type=float, default=60)
@@ -69,6 +70,11 @@ def main(argv: list[str] | None = None) -> int:
             case "migrate":
                 applied = apply_migrations(settings.database_url)
                 print(f"[migrate] applied {applied}" if applied else "[migrate] up to date")
+            case "rebuild":
+                from funnel.rebuild import rebuild
+
+                report = asyncio.run(rebuild(settings))
+                print(f"[rebuild] {report.messages} messages into {report.schema}")
             case "credentials":
                 _print_credentials(settings)
             case "wait-services":
