@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from scoring.clock import DAY_US
 from scoring.rules import RuleSet
 from scoring.state import LeadState
+
+HOUR_US = DAY_US // 24
 
 
 def _raised_floor(state: LeadState, limit: int) -> int | None:
@@ -32,18 +35,26 @@ def _top_interests(interests: dict[str, int], limit: int) -> dict[str, int]:
 
 
 def prune(state: LeadState, rules: RuleSet) -> LeadState:
-    """Drop dedupe ids and cap windows at or below the watermark; keep the top interests."""
+    """Drop dedupe ids and cap windows at or below the watermark; keep the top interests.
+
+    The scan runs when the watermark has moved an hour (or the seen-id bound was hit), so a busy
+    lead pays for it once an hour of event time rather than on every event.
+    """
     limits = rules.limits
-    state = state.model_copy(update={"floor_us": _raised_floor(state, limits.max_seen_events)})
+    interests = _top_interests(state.interests, limits.max_interests)
+    floor = _raised_floor(state, limits.max_seen_events)
+    is_evicting = floor != state.floor_us
+    state = state.model_copy(update={"floor_us": floor, "interests": interests})
     watermark = state.watermark_us(limits.max_lateness_days)
-    if watermark is None:
+    last = state.pruned_us
+    if watermark is None or (last is not None and watermark - last < HOUR_US and not is_evicting):
         return state
     return state.model_copy(
         update={
+            "pruned_us": watermark,
             "seen": {event_id: at for event_id, at in state.seen.items() if at > watermark},
             "windows": {
                 k: v for k, v in state.windows.items() if _window_open(k, watermark, rules)
             },
-            "interests": _top_interests(state.interests, limits.max_interests),
         }
     )

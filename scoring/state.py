@@ -45,6 +45,7 @@ class LeadState(Frozen):
     as_of_us: int | None = None
     clock_us: int | None = None
     floor_us: int | None = None
+    pruned_us: int | None = None
     event_counts: dict[str, int] = {}
     rule_counts: dict[str, int] = {}
     rule_scored: dict[str, int] = {}
