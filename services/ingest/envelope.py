@@ -53,7 +53,10 @@ def corrected_time(
         return timestamp
     if sent_at.tzinfo is None:
         sent_at = sent_at.replace(tzinfo=UTC)
-    return received_at - (sent_at - timestamp)
+    try:
+        return received_at - (sent_at - timestamp)
+    except OverflowError:  # absurd clocks: out of range, and check_time says so
+        return datetime.min.replace(tzinfo=UTC)
 
 
 def check_time(occurred_at: datetime, received_at: datetime, where: str) -> Rejection | None:

@@ -71,10 +71,11 @@ def refuse(endpoint: Endpoint, rejection: Rejection) -> Response:
 
 
 def _labels(item: Any, fixed: tuple[str | None, str | None], key: WriteKey) -> tuple[str, str]:
-    channel, kind = (item.get("channel"), item.get("type")) if isinstance(item, dict) else ("", "")
-    channel = fixed[0] or (channel if channel in _CHANNELS else None)
+    given = item if isinstance(item, dict) else {}
+    channel, kind = str(given.get("channel")), str(given.get("type"))
     default = key.channels[0] if key.channels else "unknown"
-    return channel or default, fixed[1] or (kind if kind in _TYPES else "unknown")
+    channel = fixed[0] or (channel if channel in _CHANNELS else default)
+    return channel, fixed[1] or (kind if kind in _TYPES else "unknown")
 
 
 async def handle(request: Request, ingest: Ingest, endpoint: Endpoint) -> Response:
