@@ -12,6 +12,8 @@ from aiokafka.errors import KafkaError
 from fastapi import FastAPI
 
 from services.ops_http import kafka_check, ops_router, postgres_check
+from services.query import funnel_api, leads_api
+from services.query.telemetry import instrument
 from services.settings import Settings
 
 
@@ -22,7 +24,13 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # min_size=0 and a tolerant bootstrap: the service starts while PostgreSQL or Kafka is
         # still down and says so on /readyz instead of crashing the whole supervisor.
-        app.state.pool = await asyncpg.create_pool(settings.database_url, min_size=0, max_size=10)
+        # Unqualified table names resolve in the live funnel schema, which a rebuild swaps.
+        app.state.pool = await asyncpg.create_pool(
+            settings.database_url,
+            min_size=0,
+            max_size=10,
+            server_settings={"search_path": f"{settings.funnel_schema},public"},
+        )
         app.state.kafka = AIOKafkaClient(
             bootstrap_servers=settings.kafka_bootstrap, client_id="leadfunnel-query"
         )
@@ -34,7 +42,17 @@ def create_app(settings: Settings) -> FastAPI:
             await app.state.kafka.close()
             await app.state.pool.close()
 
-    app = FastAPI(title="leadfunnel query", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title="leadfunnel query",
+        version="0.1.0",
+        description="Funnel analytics and lead look-ups from the PostgreSQL read models."
+        " Every /v1 route needs a read token: `Authorization: Bearer <token>`.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.include_router(funnel_api.router)
+    app.include_router(leads_api.router)
+    instrument(app)
     app.include_router(
         ops_router(
             lambda: {

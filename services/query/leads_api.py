@@ -1,0 +1,141 @@
+"""Lead endpoints: the filtered, cursor-paginated list, one lead's full picture, its score."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query
+
+from funnel import queries
+from funnel.queries import LeadFilter
+from schemas.outgoing import Tier
+from services.ops_http import json_response
+from services.query.auth import ReadAccess
+from services.query.deps import PoolDep
+from services.query.models import LeadDetail, LeadPage, ScoreOut
+
+router = APIRouter(prefix="/v1/leads", tags=["leads"], dependencies=[ReadAccess])
+ANSWERS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "no read token"},
+    403: {"description": "not a read token"},
+}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {**ANSWERS, 404: {"description": "no such lead"}}
+
+
+def _utc(at: datetime | None) -> datetime:
+    at = at or datetime.now(UTC)
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at
+
+
+def lead_filter(
+    tier: Tier | None,
+    channel: str | None,
+    owner: str | None,
+    score_min: float | None,
+    score_max: float | None,
+    stale: bool | None,
+    stale_days: float,
+    as_of: datetime | None,
+) -> LeadFilter:
+    """The list filter; staleness is measured back from `as_of` (default: now)."""
+    cutoff = _utc(as_of) - timedelta(days=stale_days)
+    return LeadFilter(
+        tier=tier.value if tier else None,
+        channel=channel,
+        owner=owner,
+        score_min=score_min,
+        score_max=score_max,
+        stale_before=cutoff if stale is True else None,
+        active_since=cutoff if stale is False else None,
+    )
+
+
+def score_out(lead: dict[str, Any]) -> ScoreOut:
+    """The score block of a lead row, with its per-rule breakdown."""
+    return ScoreOut.model_validate(
+        {
+            "lead_id": lead["lead_id"],
+            "score": lead["score"],
+            "tier": lead["tier"],
+            "rule_version": lead["rule_version"],
+            "event_id": lead["score_event_id"],
+            "changed_at": lead["score_changed_at"],
+            "breakdown": queries.breakdown(lead["contributions"]),
+        }
+    )
+
+
+async def lead_detail(pool: Any, requested: str, timeline_limit: int) -> LeadDetail | None:
+    """Everything about a lead (or the survivor of a merged one); None when unknown."""
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
+        lead_id = await queries.resolve_lead(conn, requested)
+        lead = await queries.lead_row(conn, lead_id) if lead_id else None
+        if lead is None:
+            return None
+        history = await queries.lead_history(conn, lead["lead_id"], timeline_limit)
+    reached = {k: lead[f"{k}_at"] for k in ("mql", "sql", "opportunity", "won", "lost")}
+    profile = {k: lead[k] for k in ("tier", "score", "owner", "first_seen_at", "first_channel")}
+    profile |= {
+        k: lead[k] for k in ("first_campaign", "last_activity_at", "last_effective_contact_at")
+    }
+    return LeadDetail.model_validate(
+        {
+            "lead_id": lead["lead_id"],
+            "requested_lead_id": requested,
+            "profile": {**profile, "reached": reached},
+            "score": score_out(lead),
+            **history,
+        }
+    )
+
+
+@router.get("", response_model=LeadPage, responses=ANSWERS)
+async def get_leads(
+    pool: PoolDep,
+    tier: Tier | None = None,
+    channel: Annotated[str | None, Query(description="first-touch channel")] = None,
+    owner: str | None = None,
+    score_min: float | None = None,
+    score_max: float | None = None,
+    stale: Annotated[
+        bool | None, Query(description="true: open leads with no activity for `stale_days`")
+    ] = None,
+    stale_days: Annotated[float, Query(gt=0)] = 7,
+    as_of: Annotated[datetime | None, Query(description="staleness measured back from")] = None,
+    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> Any:
+    """Leads matching the filters, highest score first, one page at a time."""
+    try:
+        after = queries.decode_cursor(cursor) if cursor else None
+    except ValueError as error:
+        raise HTTPException(422, str(error)) from error
+    chosen = lead_filter(tier, channel, owner, score_min, score_max, stale, stale_days, as_of)
+    items, next_cursor = await queries.list_leads(pool, chosen, after, limit)
+    return json_response(
+        LeadPage.model_validate({"items": items, "next_cursor": next_cursor}).model_dump(
+            mode="json"
+        )
+    )
+
+
+@router.get("/{lead_id}", response_model=LeadDetail, responses=NOT_FOUND)
+async def get_lead(
+    pool: PoolDep, lead_id: str, timeline_limit: Annotated[int, Query(ge=1, le=500)] = 50
+) -> Any:
+    """Profile, identities, score breakdown, tier and stage history, recent timeline."""
+    detail = await lead_detail(pool, lead_id, timeline_limit)
+    if detail is None:
+        raise HTTPException(404, f"no lead {lead_id}")
+    return json_response(detail.model_dump(mode="json"))
+
+
+@router.get("/{lead_id}/score", response_model=ScoreOut, responses=NOT_FOUND)
+async def get_lead_score(pool: PoolDep, lead_id: str) -> Any:
+    """The lead's current score, tier and per-rule breakdown."""
+    resolved = await queries.resolve_lead(pool, lead_id)
+    lead = await queries.lead_row(pool, resolved) if resolved else None
+    if lead is None:
+        raise HTTPException(404, f"no lead {lead_id}")
+    return json_response(score_out(lead).model_dump(mode="json"))

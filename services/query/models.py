@@ -1,0 +1,207 @@
+"""Response models of the query API: the stable, documented field names clients code against."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+GroupBy = Literal["channel", "campaign", "month"]
+
+
+class FunnelQuery(BaseModel):
+    """The filters a funnel answer was computed for."""
+
+    from_: datetime | None = Field(default=None, alias="from", description="inclusive")
+    to: datetime | None = Field(default=None, description="exclusive")
+    channel: str | None = None
+    campaign: str | None = None
+    group_by: GroupBy | None = None
+
+    model_config = {"populate_by_name": True}
+
+
+class LostReason(BaseModel):
+    reason: str
+    count: int
+
+
+class StageRowOut(BaseModel):
+    """One sales stage over the stays that entered it in the period (days over exited stays)."""
+
+    group: str = Field(description="'all', or the channel / campaign / month (YYYY-MM)")
+    stage: str
+    label_zh: str
+    entered: int
+    exited: int
+    still_in_stage: int
+    advanced: int
+    won: int
+    lost: int
+    regressed: int
+    avg_days: float | None
+    median_days: float | None
+    p90_days: float | None
+    conversion_rate: float | None = Field(description="(advanced + won) / exited")
+    top_lost_reasons: list[LostReason]
+
+
+class StageTable(BaseModel):
+    query: FunnelQuery
+    rows: list[StageRowOut]
+
+
+class TierRowOut(BaseModel):
+    """Leads first seen in the period reaching each tier; rates are step to step."""
+
+    group: str
+    lead: int
+    mql: int
+    sql: int
+    opportunity: int
+    won: int
+    lead_to_mql: float | None
+    mql_to_sql: float | None
+    sql_to_opportunity: float | None
+    opportunity_to_won: float | None
+    median_days_lead_to_mql: float | None
+    median_days_mql_to_sql: float | None
+    median_days_sql_to_opportunity: float | None
+    median_days_opportunity_to_won: float | None
+
+
+class TierFunnel(BaseModel):
+    query: FunnelQuery
+    rows: list[TierRowOut]
+
+
+class CycleRowOut(BaseModel):
+    """Deals won in one month: days from first contact to won."""
+
+    month: str
+    deals: int
+    avg_days: float | None
+    median_days: float | None
+
+
+class SalesCycle(BaseModel):
+    query: FunnelQuery
+    rows: list[CycleRowOut]
+
+
+class LeadSummary(BaseModel):
+    lead_id: str
+    tier: str
+    score: float
+    first_channel: str | None
+    first_campaign: str | None
+    owner: str | None
+    first_seen_at: datetime | None
+    last_activity_at: datetime | None
+    last_effective_contact_at: datetime | None
+
+
+class LeadPage(BaseModel):
+    items: list[LeadSummary]
+    next_cursor: str | None = Field(description="pass as `cursor` for the next page; null: last")
+
+
+class RulePoints(BaseModel):
+    rule: str
+    points: float
+
+
+class ScoreOut(BaseModel):
+    """The lead's current score and what it is made of (latest ScoreChanged contributions)."""
+
+    lead_id: str
+    score: float
+    tier: str
+    rule_version: str | None
+    event_id: str | None = Field(description="the event that last changed the score")
+    changed_at: datetime | None
+    breakdown: list[RulePoints]
+
+
+class Reached(BaseModel):
+    mql: datetime | None
+    sql: datetime | None
+    opportunity: datetime | None
+    won: datetime | None
+    lost: datetime | None
+
+
+class Profile(BaseModel):
+    tier: str
+    score: float
+    owner: str | None
+    first_seen_at: datetime | None
+    first_channel: str | None
+    first_campaign: str | None
+    last_activity_at: datetime | None
+    last_effective_contact_at: datetime | None
+    reached: Reached
+
+
+class Identity(BaseModel):
+    identity: str = Field(description="kind:value, e.g. wx_union:…, email:<hmac>")
+    first_seen_at: datetime
+
+
+class TierChange(BaseModel):
+    transition_id: str
+    kind: Literal["promoted", "demoted"]
+    from_tier: str
+    to_tier: str
+    score: float
+    rule_version: str
+    reasons: list[str]
+    trigger_event_id: str | None
+    occurred_at: datetime
+
+
+class StageStayOut(BaseModel):
+    opportunity_id: str
+    stage: str
+    entered_at: datetime
+    exited_at: datetime | None
+    next_stage: str | None
+    outcome: str | None
+    lost_reason: str | None
+    owner: str | None
+    amount: float | None
+    currency: str | None
+
+
+class CommunicationOut(BaseModel):
+    communication_id: str
+    kind: str
+    owner: str | None
+    opportunity_id: str | None
+    is_effective: bool
+    occurred_at: datetime
+
+
+class TimelineEvent(BaseModel):
+    event_id: str
+    type: str
+    channel: str
+    campaign: str | None
+    occurred_at: datetime
+    properties: dict[str, object]
+
+
+class LeadDetail(BaseModel):
+    """Everything known about one lead; a merged lead id answers with its survivor."""
+
+    lead_id: str
+    requested_lead_id: str
+    merged_lead_ids: list[str]
+    profile: Profile
+    identities: list[Identity]
+    score: ScoreOut
+    tier_history: list[TierChange]
+    stage_history: list[StageStayOut]
+    communications: list[CommunicationOut]
+    timeline: list[TimelineEvent] = Field(description="most recent first")
