@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveFloat
+from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, model_validator
 
 from schemas.outgoing import NurtureSuggested, Tier
 from scoring.clock import DAY_US, to_us
@@ -50,6 +50,12 @@ class NurturePolicy(BaseModel):
     channels: tuple[NurtureChannel, ...] = ("email", "sms", "wecom")
     packs: tuple[ContentPack, ...] = DEFAULT_PACKS
     default_pack: str = "whitepapers"
+
+    @model_validator(mode="after")
+    def _default_pack_exists(self) -> Self:
+        if self.default_pack not in {pack.name for pack in self.packs}:
+            raise ValueError(f"nurture.default_pack {self.default_pack!r} is not one of the packs")
+        return self
 
 
 def top_interests(state: LeadState, limit: int = 5) -> list[str]:

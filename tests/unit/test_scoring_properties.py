@@ -13,9 +13,9 @@ from schemas.events import Event
 from schemas.outgoing import LeadDemoted, LeadPromoted, LeadsMerged, Tier
 from scoring.clock import DAY_US, to_us
 from scoring.criteria import RANK
-from scoring.engine import Admission, admit, merge
+from scoring.engine import Admission, Emitted, admit, apply, merge, sweep
 from scoring.rules import RuleSet, default_rules
-from scoring.state import from_json, to_json
+from scoring.state import LeadState, from_json, new_lead, to_json
 from tests.unit.scoring_factories import T0, event, fold, rules_from
 
 DEFAULT = default_rules()
@@ -180,12 +180,33 @@ def near_a_bar(score: float, rules: RuleSet) -> bool:
     return any(abs(score - bar) <= 0.0101 for bar in bars)
 
 
+@st.composite
+def events_and_sweeps(draw: st.DrawFn) -> list[Event | datetime]:
+    """Events with timer sweeps (up to 60 days out) interleaved anywhere."""
+    items: list[Event | datetime] = list(draw(events()))
+    for _ in range(draw(st.integers(0, 6))):
+        when = T0 + timedelta(minutes=draw(st.integers(0, 60 * 1440)))
+        items.insert(draw(st.integers(0, len(items))), when)
+    return items
+
+
+def run(items: list[Event | datetime], rules: RuleSet) -> tuple[LeadState, list[Emitted]]:
+    state, emitted = new_lead("lead_test"), []
+    for item in items:
+        if isinstance(item, datetime):
+            state, out = sweep(state, item, rules)
+        else:
+            state, out = apply(state, item, rules)
+        emitted += out
+    return state, emitted
+
+
 @PROPERTY_SETTINGS
-@given(evts=events(), rules=RULE_SETS)
+@given(items=events_and_sweeps(), rules=RULE_SETS)
 def test_promotions_are_emitted_at_most_once_per_crossing(
-    evts: list[Event], rules: RuleSet
+    items: list[Event | datetime], rules: RuleSet
 ) -> None:
-    state, emitted = fold(evts, rules)
+    state, emitted = run(items, rules)
     tier, ids = Tier.LEAD, []
     for item in emitted:
         if isinstance(item, LeadPromoted | LeadDemoted):
@@ -196,6 +217,14 @@ def test_promotions_are_emitted_at_most_once_per_crossing(
             ids.append(item.promotion_id if isinstance(item, LeadPromoted) else item.demotion_id)
     assert tier == state.tier
     assert len(ids) == len(set(ids))
+
+
+@PROPERTY_SETTINGS
+@given(items=events_and_sweeps(), rules=RULE_SETS)
+def test_replaying_events_and_sweeps_gives_identical_emissions(
+    items: list[Event | datetime], rules: RuleSet
+) -> None:
+    assert run(items, rules) == run(items, rules)
 
 
 @PROPERTY_SETTINGS
