@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import hashlib
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import AliasChoices, BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from alerts.busy import BusyConfig
+from alerts.health_config import HealthThresholds
+from alerts.stale import StaleConfig
+from schemas.outgoing import AlertKind
 
 # Development credentials: `make run` prints them, .env.example and the README list them.
 # Only their SHA-256 digests are configured; the raw values live in docs and demo tooling.
@@ -64,6 +70,16 @@ class WriteKey(BaseModel):
     rate_per_second: float = 500.0
 
 
+class AlertWebhook(BaseModel):
+    """A webhook alerts are delivered to: signed generic JSON, or a WeCom group robot."""
+
+    name: str = Field(pattern=r"^[a-z0-9_-]{1,40}$", description="metric label and log name")
+    url: str
+    format: Literal["json", "wecom"] = "json"
+    secret: str = Field(default="", repr=False, description="HMAC-SHA256 key (json format)")
+    kinds: list[AlertKind] = Field(default_factory=list, description="empty: every kind")
+
+
 class Settings(BaseSettings):
     """Every knob of every process; built once at the edge and passed into factories."""
 
@@ -98,6 +114,22 @@ class Settings(BaseSettings):
     projector_metrics_port: int = 8002
     projector_batch_records: int = 5000
     log_level: str = "info"
+    # alerts (python -m alerts): stale-lead detector, scheduled checks, outbox and webhooks
+    alerts_schema: str = Field(default="alerts", pattern=r"^[a-z_][a-z0-9_]{0,40}$")
+    alerts_metrics_port: int = 8003
+    alerts_batch_records: int = 1000
+    alerts_sweep_interval_seconds: float = 30.0
+    alerts_allowed_lateness_seconds: float = 300.0
+    stale_leads: StaleConfig = StaleConfig()
+    health_thresholds: HealthThresholds = HealthThresholds()
+    busy_check: BusyConfig = BusyConfig()
+    health_check_timezone: str = "UTC"
+    health_check_grace_hours: float = 24.0
+    alert_webhooks: list[AlertWebhook] = []
+    alert_delivery_attempts: int = 5
+    alert_delivery_backoff_seconds: float = 1.0
+    alert_delivery_backoff_max_seconds: float = 60.0
+    alert_delivery_timeout_seconds: float = 5.0
 
 
 @lru_cache(maxsize=1)
