@@ -19,7 +19,17 @@ from scoring.rules import RuleSet
 from scoring.state import LeadState, new_lead
 from scoring.transitions import Emitted, evaluate, settle
 
-__all__ = ["Admission", "Emitted", "admit", "apply", "evaluate", "merge", "new_lead", "sweep"]
+__all__ = [
+    "Admission",
+    "Emitted",
+    "admit",
+    "apply",
+    "evaluate",
+    "merge",
+    "new_lead",
+    "sweep",
+    "tombstone",
+]
 
 
 class Admission(StrEnum):

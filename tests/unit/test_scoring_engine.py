@@ -15,6 +15,7 @@ from tests.unit.scoring_factories import (
     fold,
     form,
     page,
+    rules_from,
     stage,
     video,
 )
@@ -172,3 +173,22 @@ def test_a_tombstone_forwards_instead_of_scoring() -> None:
 def test_first_event_publishes_a_score_even_when_it_earns_nothing() -> None:
     _, emitted = fold([event("identify")])
     assert [type(e) for e in emitted] == [ScoreChanged]
+
+
+def test_pricing_page_earns_its_dwell_band_and_the_pricing_bonus() -> None:
+    state, _ = fold([page(90, "https://x.cn/pricing?plan=pro")])
+    assert state.contributions == {"page_read": 3, "pricing_page_viewed": 6}
+
+
+def test_custom_event_rules_match_on_any_property() -> None:
+    rules = rules_from(
+        """
+rules:
+  - {id: trial, event: custom, where: {name: trial_started, plan: {in: [pro, team]}}, points: 20}
+tiers: {mql: trial >= 1}
+"""
+    )
+    pro = event("custom", {"name": "trial_started", "plan": "pro"})
+    free = event("custom", {"name": "trial_started", "plan": "free"})
+    state, _ = fold([pro, free], rules)
+    assert (state.score, state.tier, state.rule_counts) == (20, Tier.MQL, {"trial": 1})

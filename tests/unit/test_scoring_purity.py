@@ -7,7 +7,7 @@ from pathlib import Path
 
 SCORING = Path(__file__).parents[2] / "scoring"
 PURE_MODULES = [
-    "bounds", "clock", "conditions", "criteria", "engine", "explain", "identity", "ledger",
+    "bounds", "clock", "conditions", "criteria", "engine", "explain", "identity", "ledger", "rule",
     "merging", "nurture", "rules", "state", "transitions",
 ]  # fmt: skip
 FORBIDDEN = {"faust", "mode", "aiokafka", "kafka", "asyncpg", "fastapi", "prometheus_client", "os"}
