@@ -13,7 +13,7 @@ from schemas.events import CommunicationLoggedEvent, Event
 from schemas.outgoing import LeadsMerged
 from scoring.bounds import prune
 from scoring.clock import to_us
-from scoring.ledger import advance, record, score
+from scoring.ledger import advance, event_us, record, score
 from scoring.merging import combine
 from scoring.rules import RuleSet
 from scoring.state import LeadState, new_lead
@@ -49,7 +49,7 @@ def admit(state: LeadState, event: Event, rules: RuleSet) -> Admission:
     if event.event_id in state.seen:
         return Admission.DUPLICATE
     watermark = state.watermark_us(rules.limits.max_lateness_days)
-    if watermark is not None and to_us(event.occurred_at) <= watermark:
+    if watermark is not None and event_us(event) <= watermark:
         return Admission.TOO_LATE
     match event:
         case CommunicationLoggedEvent(properties=properties) if not properties.is_effective:
@@ -62,7 +62,7 @@ def apply(state: LeadState, event: Event, rules: RuleSet) -> tuple[LeadState, li
     """Fold one event into a lead: its score, counts and tier, with the events that says."""
     if admit(state, event, rules) is not Admission.ACCEPTED:
         return state, []
-    at_us = to_us(event.occurred_at)
+    at_us = event_us(event)
     after = record(advance(state, at_us, rules), event, at_us)
     for rule in rules.rules_for(event.type):
         if rule.matches(event.type, event.properties):

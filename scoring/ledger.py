@@ -5,11 +5,16 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from schemas.events import AssetDownloadedEvent, Event, PageViewedEvent, VideoWatchedEvent
-from scoring.clock import decay
+from scoring.clock import decay, to_us
 from scoring.rules import Rule, RuleSet
 from scoring.state import Contribution, LeadState
 
 _TINY = 1e-9  # float residue left when a displaced contribution is taken back out
+
+
+def event_us(event: Event) -> int:
+    """An event's scoring time: when it happened, but never later than ingest received it."""
+    return to_us(min(event.occurred_at, event.received_at))
 
 
 def total(contributions: dict[str, float]) -> float:

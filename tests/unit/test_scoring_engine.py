@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from schemas.outgoing import LeadDemoted, LeadPromoted, ScoreChanged, Tier
+from scoring.clock import to_us
 from scoring.engine import Admission, admit, apply, sweep, tombstone
 from scoring.rules import default_rules
 from scoring.state import from_json, new_lead, to_json
@@ -192,3 +193,11 @@ tiers: {mql: trial >= 1}
     free = event("custom", {"name": "trial_started", "plan": "free"})
     state, _ = fold([pro, free], rules)
     assert (state.score, state.tier, state.rule_counts) == (20, Tier.MQL, {"trial": 1})
+
+
+def test_a_future_dated_event_counts_at_the_time_ingest_received_it() -> None:
+    future = event("form_submitted", {"form_id": "f"}, when=at(days=90))
+    future = future.model_copy(update={"received_at": at()})
+    state, _ = fold([future])
+    assert state.clock_us == to_us(at())
+    assert admit(state, demo(when=at(days=-1)), RULES) is Admission.ACCEPTED
