@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
-import orjson
 from pydantic import Field, TypeAdapter, ValidationError
 
 from funnel.rows import (
@@ -171,16 +170,35 @@ def _stage_change(event: SalesStageChangedEvent, lead_id: str | None) -> StageCh
     )
 
 
+def _crm_facts(changes: RowChanges, lead: str, event: Event) -> dict[str, Any]:
+    """Rows of CRM events, and what they add to the lead's patch (owner, contact, win, loss)."""
+    at, owner = event.occurred_at, None
+    facts: dict[str, Any] = {}
+    match event:
+        case SalesStageChangedEvent():
+            _fold_stage_change(changes, _stage_change(event, lead))
+            owner, stage = event.properties.owner, event.properties.stage
+            facts = {"won_at": at} if stage == WON else {"lost_at": at} if stage == LOST else {}
+        case CommunicationLoggedEvent():
+            _fold_communication(changes, lead, event)
+            owner = event.properties.owner
+            facts = {"last_effective_contact_at": at} if event.properties.is_effective else {}
+    if owner is not None:
+        facts |= {"owner": owner, "owner_changed_at": at, "owner_event_id": event.event_id}
+    return facts
+
+
 def _fold_event(changes: RowChanges, lead: str, event: Event) -> None:
-    at = event.occurred_at
+    at, campaign = event.occurred_at, _campaign(event)
     changes.patch(
         LeadPatch(
             lead,
             first_seen_at=at,
             first_event_id=event.event_id,
             first_channel=event.channel.value,
-            first_campaign=_campaign(event),
+            first_campaign=campaign,
             last_activity_at=at,
+            **_crm_facts(changes, lead, event),
         )
     )
     for identity in event.identities.keys():  # noqa: SIM118 (a method of the model, not a dict)
@@ -192,27 +210,11 @@ def _fold_event(changes: RowChanges, lead: str, event: Event) -> None:
             lead_id=lead,
             type=event.type,
             channel=event.channel.value,
-            campaign=_campaign(event),
+            campaign=campaign,
             occurred_at=at,
-            properties=orjson.loads(event.properties.model_dump_json(exclude_none=True)),
+            properties=event.properties.model_dump_json(exclude_none=True),
         ),
     )
-    match event:
-        case SalesStageChangedEvent():
-            _fold_stage_change(changes, _stage_change(event, lead))
-            owner = event.properties.owner
-            if owner is not None:
-                changes.patch(
-                    LeadPatch(lead, owner=owner, owner_changed_at=at, owner_event_id=event.event_id)
-                )
-            stage = event.properties.stage
-            changes.patch(
-                LeadPatch(
-                    lead, won_at=at if stage == WON else None, lost_at=at if stage == LOST else None
-                )
-            )
-        case CommunicationLoggedEvent():
-            _fold_communication(changes, lead, event)
 
 
 def _fold_stage_change(changes: RowChanges, row: StageChangeRow) -> None:
@@ -240,13 +242,6 @@ def _fold_communication(changes: RowChanges, lead: str, event: CommunicationLogg
     known = changes.communications.get(row.communication_id)
     if known is None or (row.occurred_at, row.event_id) > (known.occurred_at, known.event_id):
         changes.communications[row.communication_id] = row
-    at = event.occurred_at
-    if p.is_effective:
-        changes.patch(LeadPatch(lead, last_effective_contact_at=at))
-    if p.owner is not None:
-        changes.patch(
-            LeadPatch(lead, owner=p.owner, owner_changed_at=at, owner_event_id=event.event_id)
-        )
 
 
 def _fold_score(changes: RowChanges, lead: str, scored: Scored) -> None:

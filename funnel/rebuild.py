@@ -66,8 +66,11 @@ async def clone_schema(
     conn: store.Connection, source: str, target: str, *, secondary_indexes: bool = True
 ) -> None:
     """Empty copies of every table of `source` in a new schema `target`, same index names."""
+    tables = await _tables(conn, source)
+    if not tables:
+        raise RuntimeError(f"schema {source} has no tables: apply the migrations (make up)")
     await conn.execute(f"CREATE SCHEMA {target}")
-    for table in await _tables(conn, source):
+    for table in tables:
         await conn.execute(
             f"CREATE TABLE {target}.{table} (LIKE {source}.{table} INCLUDING ALL EXCLUDING INDEXES)"
         )
