@@ -40,15 +40,17 @@ def advance(state: LeadState, at_us: int, rules: RuleSet) -> LeadState:
     )
 
 
-def add_points(
-    state: LeadState, rule_id: str, points: float, at_us: int, rules: RuleSet
-) -> LeadState:
-    """Add (or with negative points, take out) points earned at `at_us`, valued at `as_of_us`."""
-    as_of = state.as_of_us if state.as_of_us is not None else at_us
-    worth = points * decay(as_of - at_us, rules.half_lives.get(rule_id))
-    contributions = {**state.contributions}
-    contributions[rule_id] = _snap(contributions.get(rule_id, 0.0) + worth)
-    return state.model_copy(update={"contributions": contributions, "score": total(contributions)})
+def _plus(
+    contributions: dict[str, float],
+    rule_id: str,
+    points: float,
+    at_us: int,
+    as_of_us: int,
+    rules: RuleSet,
+) -> dict[str, float]:
+    """Contributions with points earned at `at_us` added, valued at `as_of_us` (decayed)."""
+    worth = points * decay(as_of_us - at_us, rules.half_lives.get(rule_id))
+    return {**contributions, rule_id: _snap(contributions.get(rule_id, 0.0) + worth)}
 
 
 def _interest(event: Event) -> str | None:
@@ -96,37 +98,51 @@ def _recent(
 
 
 def take_back(
-    state: LeadState,
-    rule: Rule,
-    displaced: list[tuple[int, str]],
-    rules: RuleSet,
+    state: LeadState, rule: Rule, displaced: list[tuple[int, str]], rules: RuleSet
 ) -> LeadState:
     """Remove the points of events a cap no longer lets score (a window kept earlier ones)."""
     if not displaced:
         return state
+    contributions, as_of = state.contributions, state.as_of_us or 0
     for at_us, _ in displaced:
-        state = add_points(state, rule.id, -rule.points, at_us, rules)
+        contributions = _plus(contributions, rule.id, -rule.points, at_us, as_of, rules)
     dropped = {(event_id, rule.id) for _, event_id in displaced}
     return state.model_copy(
         update={
+            "contributions": contributions,
+            "score": total(contributions),
             "rule_scored": _bump(state.rule_scored, rule.id, -len(displaced)),
             "recent": _recent(state, None, dropped, rules.limits.recent_contributions),
         }
     )
 
 
+def _fit(
+    windows: dict[str, tuple[tuple[int, str], ...]], rule: Rule, entry: tuple[int, str]
+) -> tuple[dict[str, tuple[tuple[int, str], ...]], list[tuple[int, str]]]:
+    """Windows with the entry placed by time, and the entries the cap pushes out (maybe it)."""
+    if rule.cap is None:
+        return windows, []
+    key = f"{rule.id}@{rule.cap.window(entry[0])}"
+    entries = sorted((*windows.get(key, ()), entry))
+    kept, pushed_out = entries[: rule.cap.max_events], entries[rule.cap.max_events :]
+    return {**windows, key: tuple(kept)}, pushed_out
+
+
 def score(state: LeadState, rule: Rule, event: Event, at_us: int, rules: RuleSet) -> LeadState:
     """Count a rule match and add its points unless the cap's window already holds earlier ones."""
-    state = state.model_copy(update={"rule_counts": _bump(state.rule_counts, rule.id)})
-    entry, displaced = (at_us, event.event_id), []
-    if rule.cap is not None:
-        key = f"{rule.id}@{rule.cap.window(at_us)}"
-        entries = sorted((*state.windows.get(key, ()), entry))
-        kept, displaced = entries[: rule.cap.max_events], entries[rule.cap.max_events :]
-        state = state.model_copy(update={"windows": {**state.windows, key: tuple(kept)}})
-        if entry in displaced:
-            return state
-    state = add_points(state, rule.id, rule.points, at_us, rules)
+    entry = (at_us, event.event_id)
+    windows, pushed_out = _fit(state.windows, rule, entry)
+    update: dict[str, object] = {
+        "rule_counts": _bump(state.rule_counts, rule.id),
+        "windows": windows,
+    }
+    if entry in pushed_out:
+        return state.model_copy(update=update)
+    as_of = state.as_of_us if state.as_of_us is not None else at_us
+    contributions = _plus(state.contributions, rule.id, rule.points, at_us, as_of, rules)
+    for other_us, _ in pushed_out:
+        contributions = _plus(contributions, rule.id, -rule.points, other_us, as_of, rules)
     earned = Contribution(
         event_id=event.event_id,
         rule_id=rule.id,
@@ -134,10 +150,11 @@ def score(state: LeadState, rule: Rule, event: Event, at_us: int, rules: RuleSet
         points=rule.points,
         at_us=at_us,
     )
-    state = state.model_copy(
-        update={
-            "rule_scored": _bump(state.rule_scored, rule.id),
-            "recent": _recent(state, earned, set(), rules.limits.recent_contributions),
-        }
-    )
-    return take_back(state, rule, displaced, rules)
+    dropped = {(event_id, rule.id) for _, event_id in pushed_out}
+    update |= {
+        "contributions": contributions,
+        "score": total(contributions),
+        "rule_scored": _bump(state.rule_scored, rule.id, 1 - len(pushed_out)),
+        "recent": _recent(state, earned, dropped, rules.limits.recent_contributions),
+    }
+    return state.model_copy(update=update)
