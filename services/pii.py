@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -13,6 +14,7 @@ import phonenumbers
 EMAIL_KEYS = frozenset({"email", "e_mail", "email_address", "emailaddress"})
 PHONE_KEYS = frozenset({"phone", "mobile", "phone_number", "phonenumber", "tel", "telephone"})
 PII_KEYS = EMAIL_KEYS | PHONE_KEYS
+_SPACE = re.compile(r"\s")
 
 
 def normalize_email(raw: str) -> str | None:
@@ -21,7 +23,7 @@ def normalize_email(raw: str) -> str | None:
     local, at, domain = email.rpartition("@")
     if not at or not local or "." not in domain or domain.startswith("."):
         return None
-    if len(email) > 254 or any(char.isspace() for char in email):
+    if len(email) > 254 or _SPACE.search(email):
         return None
     return email
 
@@ -39,7 +41,7 @@ def normalize_phone(raw: str, default_region: str) -> str | None:
 
 def keyed_hash(secret: str, normalized: str) -> str:
     """HMAC-SHA256 of a normalised value under the server secret, as 64 hex characters."""
-    return hmac.new(secret.encode(), normalized.encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(secret.encode(), normalized.encode(), hashlib.sha256).hex()
 
 
 @dataclass(frozen=True)

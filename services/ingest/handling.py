@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -123,14 +124,19 @@ def _count(
     fixed: tuple[str | None, str | None],
     key: WriteKey,
 ) -> None:
+    # One increment per label set, not per event: a batch has few distinct ones.
+    tally: Counter[tuple[str, str, str | None]] = Counter()
     for (_, item), result in zip(items, results, strict=True):
         if isinstance(result, Rejection):
-            channel, kind = _labels(item, fixed, key)
-            EVENTS_RECEIVED.labels(channel, kind).inc()
-            EVENTS_REJECTED.labels(channel, kind, result.code).inc()
+            tally[(*_labels(item, fixed, key), result.code)] += 1
         else:
-            EVENTS_RECEIVED.labels(result.channel.value, result.type).inc()
-            EVENTS_ACCEPTED.labels(result.channel.value, result.type).inc()
+            tally[(result.channel.value, result.type, None)] += 1
+    for (channel, kind, reason), count in tally.items():
+        EVENTS_RECEIVED.labels(channel, kind).inc(count)
+        if reason is None:
+            EVENTS_ACCEPTED.labels(channel, kind).inc(count)
+        else:
+            EVENTS_REJECTED.labels(channel, kind, reason).inc(count)
 
 
 def _result(index: int, result: Event | Rejection) -> dict[str, object]:

@@ -7,9 +7,11 @@ import contextlib
 import logging
 import time
 from collections.abc import Sequence
+from functools import lru_cache
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
+from aiokafka.partitioner import DefaultPartitioner, murmur2
 
 from schemas.events import Event, event_json
 from schemas.topics import RAW_EVENTS
@@ -20,6 +22,17 @@ from services.settings import Settings
 log = logging.getLogger(__name__)
 
 
+# aiokafka's murmur2 is pure Python (~tens of µs a key); a lead's events share a key, so cache it.
+_murmur2 = lru_cache(maxsize=65_536)(murmur2)
+
+
+def partition_for(key: bytes | None, all_partitions: list[int], available: list[int]) -> int:
+    """The default (Java-compatible murmur2) partition of a key, with recent hashes cached."""
+    if key is None:
+        return int(DefaultPartitioner()(key, all_partitions, available))
+    return all_partitions[(_murmur2(key) & 0x7FFFFFFF) % len(all_partitions)]
+
+
 def create_producer(settings: Settings) -> AIOKafkaProducer:
     """The durable producer: acks from all in-sync replicas, idempotent, bytes in."""
     return AIOKafkaProducer(
@@ -27,6 +40,7 @@ def create_producer(settings: Settings) -> AIOKafkaProducer:
         acks="all",
         enable_idempotence=True,
         linger_ms=2,
+        partitioner=partition_for,
         client_id="leadfunnel-ingest",
     )
 

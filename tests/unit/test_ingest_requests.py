@@ -136,3 +136,15 @@ def test_batch_sent_at_and_context_apply_to_each_call() -> None:
 def test_json_pointer_tokens_are_escaped() -> None:
     assert pointer("properties", "a/b", "c~d", 0) == "/properties/a~1b/c~0d/0"
     assert Rejection("x", "/url", "m").under("/batch/2").pointer == "/batch/2/url"
+
+
+def test_cached_partitioner_places_keys_like_the_default_one() -> None:
+    from aiokafka.partitioner import DefaultPartitioner
+
+    from services.ingest.publisher import partition_for
+
+    partitions = [0, 1, 2, 3]
+    for key in (b"user:u-1", b"anon:a-7", b"email:" + b"0" * 64, b""):
+        expected = DefaultPartitioner()(key, partitions, partitions)
+        assert partition_for(key, partitions, partitions) == expected
+        assert partition_for(key, partitions, partitions) == expected  # cached
