@@ -12,7 +12,7 @@ from schemas.outgoing import LeadsMerged
 from scoring.identity import reconcile, resolve, start, step
 from tests.unit.scoring_factories import T0, event
 
-PROPERTY_SETTINGS = settings(max_examples=150, deadline=None)
+PROPERTY_SETTINGS = settings(max_examples=100, deadline=None)
 IDENTITY_POOL = st.fixed_dictionaries(
     {},
     optional={

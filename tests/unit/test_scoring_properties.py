@@ -41,7 +41,7 @@ tiers:
 """
 )
 RULE_SETS = st.sampled_from([DEFAULT, TIGHT])
-PROPERTY_SETTINGS = settings(max_examples=150, deadline=None)
+PROPERTY_SETTINGS = settings(max_examples=100, deadline=None)
 
 _PROPERTIES: dict[str, Any] = {
     "page_viewed": st.fixed_dictionaries(
