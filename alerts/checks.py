@@ -1,0 +1,85 @@
+"""The monthly health check and busy-not-advancing check: read models in, outbox rows out."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from alerts import metrics, outbox_store, readmodels
+from alerts.busy import assess_owners, busy_alerts
+from alerts.health import HealthReport, Status, health_alerts, health_check
+from alerts.schedule import last_closed_month
+from funnel.periods import month_period
+from schemas.outgoing import Alert
+from services.settings import Settings
+
+log = logging.getLogger("alerts.checks")
+HEALTH_CHECK = "health_check"
+BUSY_CHECK = "busy_check"
+Connection = outbox_store.Connection
+_exported: set[str] = set()  # months whose report this process has put into the gauges
+
+
+def _longest_sla(settings: Settings) -> float:
+    thresholds = settings.health_thresholds
+    return max([thresholds.default_stage_sla_days, *thresholds.stage_sla_days.values()])
+
+
+async def health_report(
+    conn: Connection, settings: Settings, month: str, as_of: datetime | None = None
+) -> HealthReport:
+    """The health check of month `YYYY-MM` from the read models, judged at `as_of`."""
+    tz = ZoneInfo(settings.health_check_timezone)
+    window = month_period(month, tz)
+    judged_at = window.end if as_of is None else as_of
+    schema = settings.funnel_schema
+    leads = await readmodels.tier_histories(conn, schema, window)
+    stays = await readmodels.stage_stays(conn, schema, window, judged_at, _longest_sla(settings))
+    return health_check(month, leads, stays, settings.health_thresholds, judged_at, tz)
+
+
+async def busy_check(conn: Connection, settings: Settings, month: str) -> list[Alert]:
+    """Owners busy but not advancing over month `YYYY-MM`, judged at its end."""
+    window = month_period(month, ZoneInfo(settings.health_check_timezone))
+    schema = settings.funnel_schema
+    contacts = await readmodels.communications(conn, schema, window)
+    stays = await readmodels.stage_stays(conn, schema, window, window.end, _longest_sla(settings))
+    assessed = assess_owners(contacts, stays, window, window.end, settings.busy_check)
+    return busy_alerts(assessed, window, window.end)
+
+
+def _export(report: HealthReport) -> None:
+    _exported.add(report.month)
+    for indicator in report.indicators:
+        if indicator.value is not None:
+            metrics.CHECK_VALUE.labels(str(indicator.name)).set(indicator.value)
+        metrics.CHECK_ALARM.labels(str(indicator.name)).set(int(indicator.status is Status.RED))
+    metrics.CHECK_RUN_AT.set(time.time())
+
+
+async def run_due_checks(conn: Connection, settings: Settings, watermark: datetime) -> list[Alert]:
+    """Run each check once for the last month closed by event time; returns the new alerts."""
+    tz = ZoneInfo(settings.health_check_timezone)
+    month = last_closed_month(watermark, timedelta(hours=settings.health_check_grace_hours), tz)
+    done = await outbox_store.checks_done(conn, HEALTH_CHECK, [month])
+    done |= {f"busy:{m}" for m in await outbox_store.checks_done(conn, BUSY_CHECK, [month])}
+    fresh: list[Alert] = []
+    if month not in done:
+        async with conn.transaction():
+            report = await health_report(conn, settings, month)
+            raised = await outbox_store.enqueue(conn, health_alerts(report))
+            await outbox_store.record_check(conn, HEALTH_CHECK, month, len(raised))
+        _export(report)
+        fresh += raised
+        log.info("health check %s: %d indicator(s) in alarm", month, len(report.failed))
+    elif month not in _exported:  # after a restart: show the last verdict again, raise nothing
+        _export(await health_report(conn, settings, month))
+    if f"busy:{month}" not in done:
+        async with conn.transaction():
+            raised = await outbox_store.enqueue(conn, await busy_check(conn, settings, month))
+            await outbox_store.record_check(conn, BUSY_CHECK, month, len(raised))
+        fresh += raised
+        log.info("busy check %s: %d owner(s) busy but not advancing", month, len(raised))
+    return fresh
