@@ -8,6 +8,7 @@ import sys
 # name → module with `main(argv: list[str]) -> int`; add a line to register another benchmark.
 BENCHMARKS: dict[str, str] = {
     "ingest": "bench.ingest",
+    "funnel": "bench.funnel",
 }
 
 
