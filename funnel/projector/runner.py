@@ -105,8 +105,7 @@ class Projector:
             partitions = await self._source_partitions()
             self._consumer.assign(partitions)
             stored = await store.load_positions(self._conn, self.name)
-            for tp in partitions:
-                await self._seek(tp, stored.get((tp.topic, tp.partition)))
+            await self._seek({tp: stored.get((tp.topic, tp.partition)) for tp in partitions})
         except BaseException:
             await self.stop()
             raise
@@ -131,12 +130,13 @@ class Projector:
                 raise RuntimeError(f"source topics missing (run `make up`): {missing}")
             await asyncio.sleep(0.5)
 
-    async def _seek(self, tp: TopicPartition, offset: int | None) -> None:
-        self._committed[tp] = offset
-        if offset is None:
-            await self.consumer.seek_to_beginning(tp)
-        else:
-            self.consumer.seek(tp, offset)
+    async def _seek(self, targets: Mapping[TopicPartition, int | None]) -> None:
+        """Read on from these positions (None: from the beginning), asking the broker once."""
+        self._committed.update(targets)
+        unknown = [tp for tp, offset in targets.items() if offset is None]
+        beginnings = await self.consumer.beginning_offsets(unknown) if unknown else {}
+        for tp, offset in targets.items():
+            self.consumer.seek(tp, beginnings[tp] if offset is None else offset)
 
     async def run_once(self, timeout_ms: int = 1000) -> int:
         """Fetch one batch and project it in one transaction; returns the records projected."""
@@ -147,8 +147,8 @@ class Projector:
             try:
                 projected = await self._project(batch)
             except BaseException:
-                for tp in batch:  # nothing of this batch was committed: fetch it again
-                    await self._seek(tp, self._committed.get(tp))
+                # nothing of this batch was committed: fetch it again
+                await self._seek({tp: self._committed.get(tp) for tp in batch})
                 raise
             telemetry.BATCH_SECONDS.labels(self.name).observe(time.perf_counter() - started)
             telemetry.BATCH_RECORDS.labels(self.name).observe(projected)
@@ -189,8 +189,8 @@ class Projector:
                 self._conn, self.name, {(tp.topic, tp.partition): n for tp, n in positions.items()}
             )
         self._committed.update(positions)
-        for tp, offset in moved.items():
-            await self._seek(tp, offset)
+        if moved:
+            await self._seek(moved)
         self._count(
             len(facts), len(rejected), len(outcomes) - len(facts) - len(rejected), moved, batch
         )
