@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncpg
 import orjson
 from aiokafka import AIOKafkaConsumer
+from prometheus_client import REGISTRY
 
 from funnel.projector import Projector
-from schemas.topics import DEAD_LETTERS
+from schemas.topics import DEAD_LETTERS, LEAD_EVENTS
 from services.settings import Settings
 from tests.funnel_factories import day, page_view
 from tests.integration.funnel_fixtures import publish, scenario
@@ -106,3 +107,27 @@ async def test_a_restart_resumes_from_the_stored_positions_without_double_counti
         "SELECT sum(next_offset) FROM projection_positions WHERE projector = $1", schema
     )
     assert (count, positions) == (3, 3)
+
+
+async def test_lag_rows_written_and_batch_latency_are_exported(funnel_settings: Settings) -> None:
+    schema = funnel_settings.funnel_schema
+    await publish(funnel_settings, [page_view("L1", day(0)), page_view("L2", day(1))])
+
+    await project(funnel_settings)
+
+    topic = LEAD_EVENTS.name(funnel_settings.topic_prefix)
+    lags = [
+        REGISTRY.get_sample_value(
+            "funnel_projector_lag_messages",
+            {"projector": schema, "topic": topic, "partition": str(partition)},
+        )
+        for partition in range(funnel_settings.topic_partitions)
+    ]
+    rows = REGISTRY.get_sample_value(
+        "funnel_projector_rows_written_total", {"projector": schema, "table": "lead_events"}
+    )
+    batches = REGISTRY.get_sample_value(
+        "funnel_projector_batch_seconds_count", {"projector": schema}
+    )
+    assert lags == [0.0] * funnel_settings.topic_partitions
+    assert rows == 2 and batches is not None and batches >= 1
