@@ -29,7 +29,7 @@ class CrmFields(Contract):
     )
     occurred_at: AwareDatetime | None = Field(default=None, description="default: now")
     crm_lead_id: str | None = Field(default=None, min_length=1, max_length=200)
-    identities: IdentitiesIn | None = None  # type: ignore[valid-type]
+    identities: IdentitiesIn | None = None
     context: dict[str, Any] = Field(default_factory=dict)
 
 

@@ -105,7 +105,9 @@ def build_event(
         return from_validation_error(error, rename)
 
 
-def fields_of(model: type[BaseModel], data: Mapping[str, Any]) -> tuple[dict[str, Any], dict]:
+def fields_of(
+    model: type[BaseModel], data: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """Split a mapping into the model's own fields and the rest."""
     own = {key: value for key, value in data.items() if key in model.model_fields}
     rest = {key: value for key, value in data.items() if key not in model.model_fields}

@@ -55,13 +55,12 @@ class EnvelopeIn(Contract):
 
 
 def _input_model(model: type[Contract]) -> type[Contract]:
-    properties = model.model_fields["properties"]
-    return create_model(  # type: ignore[no-any-return, call-overload]
-        model.__name__.removesuffix("Event") + "In",
-        __base__=EnvelopeIn,
-        type=(model.model_fields["type"].annotation, model.model_fields["type"].default),
-        properties=(properties.annotation, properties),
-    )
+    kind, properties = model.model_fields["type"], model.model_fields["properties"]
+    fields: dict[str, Any] = {
+        "type": (kind.annotation, kind.default),
+        "properties": (properties.annotation, properties),
+    }
+    return create_model(model.__name__.removesuffix("Event") + "In", __base__=EnvelopeIn, **fields)
 
 
 NATIVE_MODELS = tuple(_input_model(EVENT_MODELS[name]) for name in EVENT_TYPES)

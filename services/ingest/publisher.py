@@ -30,7 +30,8 @@ def partition_for(key: bytes | None, all_partitions: list[int], available: list[
     """The default (Java-compatible murmur2) partition of a key, with recent hashes cached."""
     if key is None:
         return int(DefaultPartitioner()(key, all_partitions, available))
-    return all_partitions[(_murmur2(key) & 0x7FFFFFFF) % len(all_partitions)]
+    index: int = (_murmur2(key) & 0x7FFFFFFF) % len(all_partitions)
+    return all_partitions[index]
 
 
 def create_producer(settings: Settings) -> AIOKafkaProducer:

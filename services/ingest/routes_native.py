@@ -21,7 +21,7 @@ from services.settings import Settings, WriteKey
 class NativeBatch(BaseModel):
     """Many native events; each is accepted or rejected on its own."""
 
-    events: list[NativeEvent]  # type: ignore[valid-type]
+    events: list[NativeEvent]
 
 
 def _native(item: Any, stamp: Stamp, key: WriteKey) -> Any:
