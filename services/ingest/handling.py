@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from fastapi import Request, Response
 
 from schemas.events import EVENT_TYPES, Channel, Event
+from services.ingest.answers import answer, json_response
 from services.ingest.auth import KeyRing, check_channel, presented_key
 from services.ingest.body import parse_json, read_body
 from services.ingest.envelope import Stamp
@@ -55,14 +55,6 @@ class Endpoint:
     is_batch: bool
     body_key: bool = False  # Segment: `writeKey` may come in the body
     labels: tuple[str | None, str | None] = (None, None)  # metric labels of rejected events
-
-
-def json_response(payload: object, status: int, retry_after: int | None = None) -> Response:
-    """A JSON answer; Retry-After on 429 / 503, WWW-Authenticate on 401."""
-    headers = {"Retry-After": str(retry_after)} if retry_after else {}
-    if status == 401:
-        headers["WWW-Authenticate"] = 'Basic realm="leadfunnel ingest"'
-    return Response(orjson.dumps(payload), status, headers, media_type="application/json")
 
 
 def refuse(endpoint: Endpoint, rejection: Rejection) -> Response:
@@ -115,7 +107,7 @@ async def handle(request: Request, ingest: Ingest, endpoint: Endpoint) -> Respon
     if failed:
         return refuse(endpoint, failed)
     _count(items, results, endpoint.labels, key)
-    return _answer(endpoint, results)
+    return answer(endpoint.is_batch, results)
 
 
 def _count(
@@ -137,31 +129,3 @@ def _count(
             EVENTS_ACCEPTED.labels(channel, kind).inc(count)
         else:
             EVENTS_REJECTED.labels(channel, kind, reason).inc(count)
-
-
-def _result(index: int, result: Event | Rejection) -> dict[str, object]:
-    if isinstance(result, Rejection):
-        return {"index": index, "status": "rejected", **result.body()}
-    return {"index": index, "status": "accepted", "event_id": result.event_id}
-
-
-def _answer(endpoint: Endpoint, results: list[Event | Rejection]) -> Response:
-    rejected = [result for result in results if isinstance(result, Rejection)]
-    if not endpoint.is_batch:
-        if rejected:
-            return json_response(rejected[0].body(), rejected[0].status)
-        return json_response({"success": True, "event_id": results[0].event_id}, 200)  # type: ignore[union-attr]
-    body: dict[str, object] = {
-        "success": not rejected,
-        "accepted": len(results) - len(rejected),
-        "rejected": len(rejected),
-        "results": [_result(index, result) for index, result in enumerate(results)],
-    }
-    if not rejected:
-        return json_response(body, 200)
-    if len(rejected) < len(results):
-        return json_response(body, 207)
-    statuses = {rejection.status for rejection in rejected}
-    first = rejected[0]
-    summary = {"code": first.code, "message": f"no event accepted; first: {first.message}"}
-    return json_response({**summary, **body}, statuses.pop() if len(statuses) == 1 else 400)

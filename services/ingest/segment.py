@@ -12,15 +12,13 @@ from schemas.events import Channel, Event
 from services.ingest.envelope import (
     EVENT_MODELS,
     Stamp,
-    adopt_pii,
     build_event,
     check_time,
     corrected_time,
     fields_of,
-    hash_identities,
     new_event_id,
 )
-from services.ingest.rejections import UNKNOWN_CHANNEL, Rejection, pointer
+from services.ingest.rejections import UNKNOWN_CHANNEL, Rejection
 from services.ingest.segment_calls import (
     SegmentAlias,
     SegmentCall,
@@ -30,17 +28,10 @@ from services.ingest.segment_calls import (
     SegmentScreen,
     SegmentTrack,
 )
-from services.pii import EMAIL_KEYS, PHONE_KEYS, pii_in, scrub
+from services.ingest.segment_identities import segment_identities
+from services.pii import scrub
 
 SEGMENT_CHANNELS = frozenset({"browser", "server", "mobile", "client", "web"})
-ID_TRAITS = (
-    "wechat_openid",
-    "wechat_appid",
-    "wechat_unionid",
-    "crm_lead_id",
-    "ad_click_id",
-    "ad_lead_id",
-)
 # Segment spec property names → ours, per event type.
 ALIASES: dict[str, dict[str, str]] = {
     "video_watched": {
@@ -100,7 +91,7 @@ class SegmentMapper:
         channel = self._channel(call.channel, default_channel)
         if isinstance(channel, Rejection):
             return channel
-        identities = self._identities(call, stamp)
+        identities = segment_identities(call, stamp)
         if isinstance(identities, Rejection):
             return identities
         occurred_at = corrected_time(
@@ -141,32 +132,6 @@ class SegmentMapper:
         message = f"/channel: unknown channel {given[:50]!r}; expected one of {known}"
         return Rejection(UNKNOWN_CHANNEL, "/channel", message)
 
-    @staticmethod
-    def _identities(call: SegmentCall, stamp: Stamp) -> dict[str, Any] | Rejection:
-        context_traits = call.context.get("traits")
-        sources: list[tuple[str, dict[str, Any]]] = []
-        if isinstance(call, SegmentIdentify):
-            sources.append(("traits", call.traits))
-        if isinstance(context_traits, dict):
-            sources.append(("context/traits", context_traits))
-        raw: dict[str, Any] = {"user_id": call.userId, "anonymous_id": call.anonymousId}
-        if isinstance(call, SegmentAlias):
-            raw["anonymous_id"] = call.anonymousId or call.previousId
-        where: dict[str, str] = {"": "/userId"}
-        for base, traits in sources:  # explicit traits: an invalid email is a 400
-            for key, value in traits.items():
-                kind = _pii_kind(key)
-                if kind and kind not in where:
-                    raw[kind], where[kind] = value, f"/{base}/{pointer(key)[1:]}"
-                elif key in ID_TRAITS and raw.get(key) is None and isinstance(value, str):
-                    raw[key] = value
-        properties = getattr(call, "properties", {})
-        adopt_pii(raw, pii_in(properties), stamp.hasher)  # free text: only valid values
-        for key in ID_TRAITS:
-            if raw.get(key) is None and isinstance(properties.get(key), str):
-                raw[key] = properties[key]
-        return hash_identities(raw, stamp.hasher, lambda kind: where.get(kind, "/userId"))
-
     def _typed(self, call: SegmentCall) -> tuple[str, dict[str, Any], dict[str, Any]]:
         match call:
             case SegmentTrack():
@@ -194,11 +159,6 @@ class SegmentMapper:
             case SegmentIdentify():
                 return "identify", {"traits": scrub(call.traits)}, {}
         raise AssertionError(f"unmapped Segment call {type(call).__name__}")  # pragma: no cover
-
-
-def _pii_kind(key: str) -> str:
-    lowered = key.lower()
-    return "email" if lowered in EMAIL_KEYS else "phone" if lowered in PHONE_KEYS else ""
 
 
 def _properties(kind: str, given: dict[str, Any]) -> tuple[str, dict[str, Any], dict[str, Any]]:
