@@ -317,3 +317,15 @@ def test_openapi_docs_show_examples(shared_client: httpx.Client) -> None:
     assert body["examples"]["track"]["value"]["event"] == "Form Submitted"
     assert shared_client.get("/docs").status_code == 200
     assert shared_client.get("/readyz").json()["status"] == "ready"
+
+
+def test_write_keys_and_raw_pii_never_reach_the_logs(
+    client: httpx.Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("DEBUG")
+    client.post("/v1/track", json=examples.SEGMENT_TRACK)
+    client.post("/v1/identify", json={"userId": "u", "traits": {"email": "not-an-email"}})
+    client.post("/v1/track", json=examples.SEGMENT_TRACK, auth=("wk_secret_guess", ""))
+    logged = caplog.text.lower()
+    assert DEV_WRITE_KEY not in logged and "wk_secret_guess" not in logged
+    assert "li.wei" not in logged and "not-an-email" not in logged
