@@ -81,7 +81,7 @@ class Publisher:
             try:
                 await producer.start()
                 self.producer = producer
-            except KafkaError as error:
+            except (KafkaError, OSError) as error:
                 log.warning("Kafka not reachable yet (%s); retrying", type(error).__name__)
                 await producer.stop()
                 await asyncio.sleep(1)
