@@ -63,6 +63,8 @@ CHECK_RUN_AT = Gauge(
 )
 PROMOTIONS_SEEN = Counter(
     "leadfunnel_alerts_promotions_seen_total",
-    "Tier changes read from the promotions topic, by tier reached",
-    ("tier",),
+    "Tier changes read from the promotions topic, by direction and tier reached",
+    ("direction", "tier"),
 )
+for _tier in ("mql", "sql", "opportunity"):  # present at 0, so "none for hours" can be alerted on
+    PROMOTIONS_SEEN.labels("promoted", _tier)

@@ -47,6 +47,7 @@ class TierChanged:
     at: datetime
     tier: Tier
     order: int = 1
+    promoted: bool = True  # False: a demotion
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,8 +115,9 @@ def decode(source: Source, value: bytes | None) -> list[Signal] | Rejected:
                 resolved = ResolvedEvent.model_validate_json(value)
                 return _lead_event(resolved.lead_id, resolved.event)
             case Source.PROMOTIONS:
-                change = _TIER_CHANGE.validate_json(value)
-                return [TierChanged(change.lead_id, change.occurred_at, change.to_tier)]
+                c = _TIER_CHANGE.validate_json(value)
+                up = isinstance(c, LeadPromoted)
+                return [TierChanged(c.lead_id, c.occurred_at, c.to_tier, promoted=up)]
             case Source.MERGES:
                 merge = LeadsMerged.model_validate_json(value)
                 return [Merged(merge.merged_lead_id, merge.surviving_lead_id, merge.occurred_at)]

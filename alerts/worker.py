@@ -15,8 +15,16 @@ from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import KafkaError
 
 from alerts import checks, metrics, outbox_store, state_store, tracking
+from alerts.signals import (
+    Merged,
+    Signal,
+    Source,
+    TierChanged,
+    decode,
+    resolve,
+    unresolved_opportunities,
+)
 from alerts.signals import Rejected as RejectedRecord
-from alerts.signals import Signal, Source, decode, resolve, unresolved_opportunities
 from schemas.outgoing import Alert
 from schemas.topics import LEAD_EVENTS, LEAD_MERGES, PROMOTIONS, SALES_STAGES, TopicSpec
 from services.settings import Settings
@@ -162,15 +170,16 @@ class StaleDetector:
                     log.warning("%s[%d]@%d: %s", tp.topic, tp.partition, message.offset, decoded)
                     continue
                 metrics.RECORDS.labels(source, "applied").inc()
-                if source is Source.PROMOTIONS:
-                    for signal in decoded:
-                        metrics.PROMOTIONS_SEEN.labels(getattr(signal, "tier", "")).inc()
+                for signal in decoded:
+                    if isinstance(signal, TierChanged):
+                        direction = "promoted" if signal.promoted else "demoted"
+                        metrics.PROMOTIONS_SEEN.labels(direction, signal.tier).inc()
                 signals += decoded
         return signals
 
     async def _fold(self, conn: state_store.Connection, signals: list[Signal]) -> list[Alert]:
         ids = {s.lead_id for s in signals if s.lead_id is not None}
-        ids |= {s.surviving_lead_id for s in signals if hasattr(s, "surviving_lead_id")}
+        ids |= {s.surviving_lead_id for s in signals if isinstance(s, Merged)}
         before = await state_store.load_leads(conn, ids)
         after, alerts = tracking.fold(before, signals, self.config)
         changed = [lead for key, lead in after.items() if before.get(key) != lead]

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Tools the tests call besides Python: promtool (Debian's `prometheus` package ships it).
+# Idempotent; `make test` runs it before the tests.
+set -euo pipefail
+if ! command -v promtool >/dev/null 2>&1; then
+  echo "[tools] installing promtool (Debian package prometheus)"
+  if [[ $(id -u) -eq 0 ]]; then SUDO=(); else SUDO=(sudo); fi
+  DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y --no-install-recommends prometheus \
+    || { "${SUDO[@]}" apt-get update && DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y --no-install-recommends prometheus; }
+  # the package may start a Prometheus server of its own; the tests only need promtool
+  if command -v systemctl >/dev/null 2>&1; then "${SUDO[@]}" systemctl disable --now prometheus 2>/dev/null || true; fi
+fi
+promtool --version 2>&1 | head -1

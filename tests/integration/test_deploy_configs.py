@@ -1,0 +1,181 @@
+"""deploy/: Prometheus config and rules pass promtool, compose and k8s files hang together,
+dashboards and rules only name metrics the services define and tables the migrations create."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "deploy"
+METRIC = re.compile(r"\b(?:leadfunnel|funnel)_[a-z0-9_]+\b")
+DEFINED = re.compile(r"\b(Counter|Gauge|Histogram|Summary)\(\s*\"([a-z_:][a-z0-9_:]*)\"", re.S)
+
+
+def promtool(*args: str) -> str:
+    """Run promtool; the test fails (never skips) when it is missing."""
+    binary = shutil.which("promtool")
+    if binary is None:
+        pytest.fail("promtool is required: run deploy/local/tools.sh", pytrace=False)
+    done = subprocess.run([binary, *args], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout + done.stderr
+
+
+def defined_metrics() -> set[str]:
+    """Every series name the services expose, as Prometheus sees them."""
+    names = {"up"}
+    for package in ("services", "funnel", "scoring", "alerts"):
+        for path in (ROOT / package).rglob("*.py"):
+            for kind, name in DEFINED.findall(path.read_text(encoding="utf-8")):
+                match kind:
+                    case "Counter":
+                        names.add(name if name.endswith("_total") else f"{name}_total")
+                    case "Histogram" | "Summary":
+                        names |= {f"{name}_bucket", f"{name}_count", f"{name}_sum", name}
+                    case _:
+                        names.add(name)
+    return names
+
+
+def procfile() -> dict[str, str]:
+    """Process name → `python -m` module of `make run`."""
+    lines = (DEPLOY / "local" / "Procfile").read_text().splitlines()
+    pairs = [line.split(":", 1) for line in lines if line.strip() and not line.startswith("#")]
+    return {name.strip(): command.split("-m", 1)[1].split()[0] for name, command in pairs}
+
+
+def test_prometheus_config_and_rules_pass_promtool() -> None:
+    assert "SUCCESS" in promtool("check", "config", str(DEPLOY / "prometheus" / "prometheus.yml"))
+    compose_config = str(DEPLOY / "compose" / "prometheus.yml")
+    assert "SUCCESS" in promtool("check", "config", "--syntax-only", compose_config)
+    assert "SUCCESS" in promtool("check", "rules", str(DEPLOY / "prometheus" / "rules.yml"))
+
+
+def test_alert_rules_pass_their_unit_tests() -> None:
+    assert "SUCCESS" in promtool("test", "rules", str(DEPLOY / "prometheus" / "rules.test.yml"))
+
+
+def test_every_make_run_process_with_metrics_is_scraped_on_its_port() -> None:
+    config = yaml.safe_load((DEPLOY / "prometheus" / "prometheus.yml").read_text())
+    targets = {
+        job["job_name"]: job["static_configs"][0]["targets"][0] for job in config["scrape_configs"]
+    }
+    ports = {"ingest": 8000, "query": 8001, "projector": 8002, "alerts": 8003}
+    for process in procfile():
+        if process in ports:
+            assert targets[f"leadfunnel-{process}"] == f"127.0.0.1:{ports[process]}"
+    compose = yaml.safe_load((DEPLOY / "compose" / "prometheus.yml").read_text())
+    assert {j["job_name"] for j in compose["scrape_configs"]} == set(targets)
+
+
+def test_rules_name_only_metrics_the_services_define() -> None:
+    rules = yaml.safe_load((DEPLOY / "prometheus" / "rules.yml").read_text())
+    exprs = [rule["expr"] for group in rules["groups"] for rule in group["rules"]]
+    used = {name for expr in exprs for name in METRIC.findall(expr)}
+    assert used and used <= defined_metrics(), used - defined_metrics()
+
+
+def _panels(name: str) -> list[dict[str, Any]]:
+    board = json.loads((DEPLOY / "grafana" / f"{name}.json").read_text(encoding="utf-8"))
+    assert board["uid"] == f"leadfunnel-{name}" and board["panels"]
+    return list(board["panels"])
+
+
+@pytest.mark.parametrize("name", ["pipeline", "funnel"])
+def test_dashboard_panels_query_existing_metrics_and_tables(name: str) -> None:
+    metrics = defined_metrics()
+    migrations = " ".join(p.read_text() for p in (DEPLOY / "postgres" / "migrations").glob("*.sql"))
+    panels = _panels(name)
+    assert len({p["id"] for p in panels}) == len(panels)
+    for panel in panels:
+        assert panel["targets"], panel["title"]
+        for target in panel["targets"]:
+            if "expr" in target:
+                used = set(METRIC.findall(target["expr"])) or {"up"}
+                assert used <= metrics, (panel["title"], used - metrics)
+            else:
+                tables = re.findall(r"\b((?:funnel|alerts)\.[a-z_]+)", target["rawSql"])
+                assert tables, panel["title"]
+                for table in tables:
+                    assert f"CREATE TABLE {table} " in migrations, (panel["title"], table)
+
+
+def test_pipeline_dashboard_shows_rate_rejections_lag_promotions_and_latency() -> None:
+    exprs = " ".join(t.get("expr", "") for p in _panels("pipeline") for t in p["targets"])
+    for metric in (
+        "leadfunnel_ingest_events_accepted_total",
+        "leadfunnel_ingest_events_rejected_total",
+        "funnel_projector_lag_messages",
+        "leadfunnel_alerts_promotions_seen_total",
+        "leadfunnel_ingest_request_seconds_bucket",
+    ):
+        assert metric in exprs
+
+
+def test_compose_runs_kafka_postgres_monitoring_and_every_make_run_process() -> None:
+    compose = yaml.safe_load((DEPLOY / "compose" / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert {"kafka", "postgres", "prometheus", "grafana", "scoring"} <= set(services)
+    assert services["kafka"]["image"].startswith("apache/kafka:4")
+    assert "broker,controller" in services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"]
+    assert services["postgres"]["image"].startswith("postgres:")
+    for name, module in procfile().items():
+        assert services[name]["command"] == ["python", "-m", module], name
+    for name, service in services.items():
+        assert service.get("image") or service.get("build"), name
+    published = {s: service.get("ports", []) for s, service in services.items()}
+    assert "8000:8000" in published["ingest"] and "8001:8001" in published["query"]
+    assert "9090:9090" in published["prometheus"] and "3000:3000" in published["grafana"]
+    base = DEPLOY / "compose"
+    for service in (services["prometheus"], services["grafana"]):
+        for volume in service["volumes"]:
+            source = volume.split(":")[0]
+            assert not source.startswith(".") or (base / source).exists(), source
+    assert (ROOT / services["ingest"]["build"]["dockerfile"]).exists()
+
+
+def _k8s() -> list[dict[str, Any]]:
+    docs = []
+    for path in sorted((DEPLOY / "k8s").glob("*.yaml")):
+        docs += [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
+    return docs
+
+
+def test_k8s_manifests_are_complete_and_consistent() -> None:
+    docs = _k8s()
+    by_kind: dict[str, dict[str, dict[str, Any]]] = {}
+    for doc in docs:
+        assert doc["apiVersion"] and doc["metadata"]["name"]
+        if doc["kind"] != "Namespace":
+            assert doc["metadata"]["namespace"] == "leadfunnel", doc["metadata"]["name"]
+        by_kind.setdefault(doc["kind"], {})[doc["metadata"]["name"]] = doc
+    deployments = by_kind["Deployment"]
+    assert set(procfile()) | {"scoring"} <= set(deployments)
+    for name, deployment in deployments.items():
+        spec = deployment["spec"]
+        assert (
+            spec["selector"]["matchLabels"].items()
+            <= spec["template"]["metadata"]["labels"].items()
+        )
+        (container,) = spec["template"]["spec"]["containers"]
+        assert container["image"].startswith("leadfunnel:")
+        refs = {next(iter(ref.values()))["name"] for ref in container["envFrom"]}
+        assert refs <= set(by_kind["ConfigMap"]) | set(by_kind["Secret"]), name
+        if name in procfile():
+            assert container["command"] == ["python", "-m", procfile()[name]], name
+    for service in by_kind["Service"].values():
+        assert service["spec"]["selector"]["app.kubernetes.io/name"] in deployments
+    assert deployments["projector"]["spec"]["replicas"] == 1  # it owns every partition
+    partitions = int(
+        by_kind["ConfigMap"]["leadfunnel-config"]["data"]["LEADFUNNEL_TOPIC_PARTITIONS"]
+    )
+    for name in ("scoring", "alerts"):  # workers scale with partitions, never beyond them
+        assert by_kind["HorizontalPodAutoscaler"][name]["spec"]["maxReplicas"] <= partitions
