@@ -73,7 +73,9 @@ class Publisher:
         """Connect now if Kafka answers, else keep trying in the background."""
         self._connecting = asyncio.create_task(self._connect())
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(self._connecting), 10)
+            await asyncio.wait_for(
+                asyncio.shield(self._connecting), self.settings.ingest_publish_timeout_seconds
+            )
 
     async def _connect(self) -> None:
         while self.producer is None:

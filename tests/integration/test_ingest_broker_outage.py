@@ -97,3 +97,20 @@ def test_broker_down_means_503_with_retry_after_and_back_means_success(
     finally:
         topic.close()
     assert {"before", "after"} <= ids
+
+
+def test_ingest_starts_without_kafka_and_answers_503_until_it_connects(
+    isolated_settings: Settings,
+) -> None:
+    nowhere = isolated_settings.model_copy(
+        update={"kafka_bootstrap": f"127.0.0.1:{free_port()}", "ingest_publish_timeout_seconds": 1}
+    )
+    with (
+        running_ingest(nowhere) as base_url,
+        httpx.Client(base_url=base_url, auth=(DEV_WRITE_KEY, ""), timeout=10) as client,
+    ):
+        answer = client.post("/v1/events", json=_event("no-broker"))
+        ready = client.get("/readyz")
+    assert answer.status_code == 503 and answer.json()["code"] == "kafka_unavailable"
+    assert int(answer.headers["retry-after"]) >= 1
+    assert ready.status_code == 503 and "kafka" in ready.json()["failures"]
