@@ -130,6 +130,21 @@ class Settings(BaseSettings):
     alert_delivery_backoff_seconds: float = 1.0
     alert_delivery_backoff_max_seconds: float = 60.0
     alert_delivery_timeout_seconds: float = 5.0
+    # scoring worker (python -m scoring): Faust app, rules, batching, Kafka group timeouts, sweeps
+    scoring_web_port: int = 8004
+    scoring_rules_path: str = Field(default="", description="empty: scoring/default_rules.yaml")
+    scoring_generation: str = Field(default="", pattern=r"^[a-z0-9]{0,12}$")
+    scoring_processing_guarantee: Literal["at_least_once", "exactly_once"] = "at_least_once"
+    scoring_session_timeout_seconds: float = 10.0
+    scoring_heartbeat_interval_seconds: float = 1.0
+    scoring_rebalance_timeout_seconds: float = 20.0
+    scoring_commit_interval_seconds: float = 1.0
+    scoring_batch_size: int = 500
+    scoring_batch_within_seconds: float = 0.02
+    scoring_sweep_interval_seconds: float = 60.0
+    scoring_sweep_every_seconds: float = 3600.0
+    scoring_sweep_min_change: float = 1.0
+    scoring_nurture_enabled: bool = True
 
 
 @lru_cache(maxsize=1)
