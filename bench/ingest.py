@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+from kafka.admin import KafkaAdminClient
 
 from schemas.events import event_json
 from schemas.topics import ALL_TOPICS, RAW_EVENTS
@@ -187,6 +188,15 @@ def start_server(settings: Settings, port: int) -> subprocess.Popen[bytes]:
     raise TimeoutError("ingest did not become ready within 30 s")
 
 
+def drop_topics(bootstrap: str, prefix: str) -> None:
+    """Delete the benchmark's own topics: the shared broker keeps no leftovers."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        admin.delete_topics([topic for topic in admin.list_topics() if topic.startswith(prefix)])
+    finally:
+        admin.close()
+
+
 def main(argv: list[str]) -> int:
     """`python -m bench ingest [--events N] [--batch B] [--concurrency C] [--singles N]`."""
     parser = argparse.ArgumentParser(prog="python -m bench ingest")
@@ -213,6 +223,7 @@ def main(argv: list[str]) -> int:
     finally:
         server.terminate()
         server.wait(timeout=20)
+        drop_topics(settings.kafka_bootstrap, prefix)
     p99 = statistics.quantiles(latencies, n=100)[98] * 1000
     p50 = statistics.median(latencies) * 1000
     print(f"topic prefix {prefix} ({settings.topic_partitions} partitions), {os.cpu_count()} cores")
