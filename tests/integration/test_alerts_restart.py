@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from alerts import outbox_store
+from alerts import outbox_store, state_store
 from alerts.relay import AlertRelay
 from schemas.outgoing import Alert, AlertKind, Tier
 from services.settings import Settings
@@ -98,23 +98,20 @@ async def test_a_relay_that_died_between_publishing_and_recording_does_not_publi
     alerts_settings: Settings,  # noqa: F811
 ) -> None:
     s = alerts_settings
-    running = await start_alerts(s)
-    await running.close()  # only to own a pool on the alerts schema
-    detector = running.detector
-    await detector.start()
+    pool = await state_store.create_pool(s.database_url, s.alerts_schema)
     alert = Alert(
         alert_id="lead_stale:L7:x", kind=AlertKind.LEAD_STALE, subject="L7", message="stale",
         occurred_at=day(0),
     )  # fmt: skip
     try:
-        async with detector.pool.acquire() as conn:
+        async with pool.acquire() as conn:
             await outbox_store.enqueue(conn, [alert])
             rows = await outbox_store.pending(conn, 10)
-        dying = AlertRelay(s, detector.pool)
+        dying = AlertRelay(s, pool)
         await dying.start()
         await dying._send(rows)  # on the topic, never recorded: the process died here
         await dying.stop()
-        successor = AlertRelay(s, detector.pool)
+        successor = AlertRelay(s, pool)
         await successor.start()
         try:
             assert await successor.lead()  # takes over and reconciles with the topic
@@ -122,5 +119,5 @@ async def test_a_relay_that_died_between_publishing_and_recording_does_not_publi
         finally:
             await successor.stop()
     finally:
-        await detector.stop()
+        await pool.close()
     assert [a.alert_id for a in await alerts_on_topic(s)] == ["lead_stale:L7:x"]
