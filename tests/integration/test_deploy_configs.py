@@ -68,10 +68,9 @@ def test_every_make_run_process_with_metrics_is_scraped_on_its_port() -> None:
     targets = {
         job["job_name"]: job["static_configs"][0]["targets"][0] for job in config["scrape_configs"]
     }
-    ports = {"ingest": 8000, "query": 8001, "projector": 8002, "alerts": 8003}
+    ports = {"ingest": 8000, "query": 8001, "projector": 8002, "alerts": 8003, "scoring": 8004}
     for process in procfile():
-        if process in ports:
-            assert targets[f"leadfunnel-{process}"] == f"127.0.0.1:{ports[process]}"
+        assert targets[f"leadfunnel-{process}"] == f"127.0.0.1:{ports[process]}"
     compose = yaml.safe_load((DEPLOY / "compose" / "prometheus.yml").read_text())
     assert {j["job_name"] for j in compose["scrape_configs"]} == set(targets)
 
