@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 import asyncpg
@@ -14,7 +14,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import KafkaError
 
-from alerts import checks, metrics, outbox_store, state_store, tracking
+from alerts import metrics, outbox_store, state_store, tracking
 from alerts.signals import (
     Merged,
     Signal,
@@ -25,6 +25,7 @@ from alerts.signals import (
     unresolved_opportunities,
 )
 from alerts.signals import Rejected as RejectedRecord
+from alerts.sweeper import Clock, Sweeper, count_raised, lagging_clock
 from schemas.outgoing import Alert
 from schemas.topics import LEAD_EVENTS, LEAD_MERGES, PROMOTIONS, SALES_STAGES, TopicSpec
 from services.settings import Settings
@@ -36,14 +37,7 @@ SOURCES: tuple[tuple[TopicSpec, Source], ...] = (
     (SALES_STAGES, Source.SALES_STAGES),
     (LEAD_MERGES, Source.MERGES),
 )
-SWEEP_ROWS = 1000
-Clock = Callable[[datetime | None], datetime | None]  # latest event time seen -> sweep's "now"
 Batch = Mapping[TopicPartition, list[ConsumerRecord]]
-
-
-def lagging_clock(lateness: timedelta) -> Clock:
-    """The sweep judges at the latest event time seen minus the allowed lateness."""
-    return lambda seen: None if seen is None else seen - lateness
 
 
 class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -73,7 +67,7 @@ class StaleDetector:
         self._sources = {spec.name(settings.topic_prefix): src for spec, src in SOURCES}
         self._pool: asyncpg.Pool | None = None
         self._consumer: AIOKafkaConsumer | None = None
-        self._swept: tuple[datetime | None, float] = (None, 0.0)
+        self._sweeper: Sweeper | None = None
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -81,6 +75,13 @@ class StaleDetector:
         if self._pool is None:
             raise RuntimeError("detector not started")
         return self._pool
+
+    @property
+    def sweeper(self) -> Sweeper:
+        """The event-time sweep over this detector's schema."""
+        if self._sweeper is None:
+            raise RuntimeError("detector not started")
+        return self._sweeper
 
     @property
     def consumer(self) -> AIOKafkaConsumer:
@@ -94,6 +95,7 @@ class StaleDetector:
         self._pool = await state_store.create_pool(
             self.settings.database_url, self.settings.alerts_schema
         )
+        self._sweeper = Sweeper(self.settings, self._pool, self.clock, self.raised)
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=self.settings.kafka_bootstrap,
             group_id=f"{self.settings.topic_prefix}alerts",
@@ -151,7 +153,7 @@ class StaleDetector:
             await state_store.save_positions(conn, self.name, positions)
         with contextlib.suppress(KafkaError):  # for lag tools only; the database is the truth
             await self.consumer.commit({tp: ms[-1].offset + 1 for tp, ms in batch.items()})
-        self._raised(fresh)
+        count_raised(fresh, self.raised)
         metrics.BATCH_SECONDS.labels("batch").observe(time.perf_counter() - started)
         return len(signals)
 
@@ -188,43 +190,7 @@ class StaleDetector:
 
     async def sweep(self, now: datetime | None = None) -> list[Alert]:
         """Flag leads idle past their allowed time at `now` (default: the event-time clock)."""
-        async with self.pool.acquire() as conn:
-            judged_at = now or self.clock(await state_store.read_clock(conn))
-            if judged_at is None:
-                return []
-            interval = self.settings.alerts_sweep_interval_seconds
-            last, at = self._swept
-            if now is None and last == judged_at and time.monotonic() - at < interval:
-                return []
-            metrics.WATERMARK.set(judged_at.timestamp())
-            fresh = await self._sweep(conn, judged_at)
-            fresh += await checks.run_due_checks(conn, self.settings, judged_at)
-            self._swept = (judged_at, time.monotonic())  # only once it all committed
-            flagged = await conn.fetchval(
-                "SELECT count(*) FROM lead_activity WHERE alerted_idle_since IS NOT NULL"
-            )
-            metrics.STALE_LEADS.set(flagged)
-        self._raised(fresh)
-        return fresh
-
-    async def _sweep(self, conn: state_store.Connection, now: datetime) -> list[Alert]:
-        fresh: list[Alert] = []
-        while True:
-            started = time.perf_counter()
-            async with conn.transaction():
-                due = await state_store.due_leads(conn, now, SWEEP_ROWS)
-                judged, alerts = tracking.sweep(due, now, self.config)
-                await state_store.save_leads(conn, judged, self.config)  # due_at: this config
-                fresh += await outbox_store.enqueue(conn, alerts)
-            metrics.BATCH_SECONDS.labels("sweep").observe(time.perf_counter() - started)
-            if len(due) < SWEEP_ROWS:
-                return fresh
-
-    def _raised(self, fresh: list[Alert]) -> None:
-        for alert in fresh:
-            metrics.RAISED.labels(str(alert.kind)).inc()
-        if fresh:
-            self.raised.set()
+        return await self.sweeper.sweep(now)
 
     async def _caught_up(self) -> bool:
         """Whether every assigned partition was read up to its last stable offset."""

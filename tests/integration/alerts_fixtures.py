@@ -13,7 +13,8 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from alerts.relay import AlertRelay
-from alerts.worker import Clock, StaleDetector
+from alerts.sweeper import Clock
+from alerts.worker import StaleDetector
 from funnel.rebuild import clone_schema, drop_schema
 from schemas.outgoing import Alert
 from schemas.topics import ALERTS, LEAD_EVENTS, LEAD_MERGES, PROMOTIONS, SALES_STAGES
