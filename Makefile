@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 PYTHON3 ?= python3
 PURE := scoring funnel alerts schemas
 
-.PHONY: help venv up run down test lint format unit integration e2e bench schemas kafka-fetch clean
+.PHONY: help venv tools up run down test lint format unit integration e2e bench schemas kafka-fetch clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -19,6 +19,9 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 venv: $(STAMP) ## create the virtual environment with pinned dependencies
+
+tools: ## install the non-Python tools the tests call (promtool, chromium) if missing
+	deploy/local/tools.sh
 
 kafka-fetch: ## fetch the Kafka broker jars from Maven Central into .cache/
 	deploy/local/kafka.sh fetch
@@ -41,16 +44,16 @@ format: venv ## apply ruff's formatting and safe fixes
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-test: venv lint ## SECOND COMMAND: lint, then every test layer against real Kafka and PostgreSQL
+test: venv lint tools ## SECOND COMMAND: lint, then every test layer against real Kafka and PostgreSQL
 	deploy/local/with-infra.sh $(PY) -m pytest tests
 
 unit: venv ## the fast, pure unit tests only (no Kafka, no PostgreSQL)
 	$(PY) -m pytest tests/unit
 
-integration: venv ## integration tests (starts Kafka and PostgreSQL if needed)
+integration: venv tools ## integration tests (starts Kafka and PostgreSQL if needed)
 	deploy/local/with-infra.sh $(PY) -m pytest tests/integration
 
-e2e: venv ## end-to-end tests against running services (starts what they need)
+e2e: venv tools ## end-to-end tests against running services (starts what they need)
 	deploy/local/with-infra.sh $(PY) -m pytest tests/e2e
 
 bench: venv ## benchmarks; figures go to docs/benchmarks.md by hand

@@ -11,6 +11,6 @@ if [[ -f "$PIDFILE" ]] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
 fi
 rm -f "$PIDFILE"
 # Anything a killed supervisor left behind: our service processes, by their command line.
-pkill -TERM -f "$ROOT/.venv/bin/python -m (services|scoring|funnel|alerts)\." 2>/dev/null || true
+pkill -TERM -f "$ROOT/.venv/bin/python -m (services|scoring|funnel|alerts)([. ]|$)" 2>/dev/null || true
 deploy/local/kafka.sh stop
 deploy/local/postgres.sh stop
