@@ -1,0 +1,106 @@
+"""What a batch of messages decided: table changes and messages to send, as plain values."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Generic, TypeVar
+
+from schemas.outgoing import (
+    DeadLetter,
+    LeadDemoted,
+    LeadPromoted,
+    LeadsMerged,
+    NurtureSuggested,
+    ScoreChanged,
+)
+
+V = TypeVar("V")
+
+
+class Out(StrEnum):
+    """Where a message goes; the adapter maps these to topic names."""
+
+    HOPS = "hops"
+    LEAD_INPUTS = "lead_inputs"
+    LEAD_EVENTS = "lead_events"
+    LEAD_SCORES = "lead_scores"
+    PROMOTIONS = "promotions"
+    LEAD_MERGES = "lead_merges"
+    NURTURE = "nurture"
+    DEAD_LETTERS = "dead_letters"
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    """One message to publish; `partition` only for messages addressed to a partition (sweeps)."""
+
+    out: Out
+    key: str | None
+    value: bytes
+    partition: int | None = None
+
+
+class Overlay(Generic[V]):
+    """A table as a batch sees it: reads through to the table, keeps writes until they are safe."""
+
+    def __init__(self, read: Callable[[str], V | None]) -> None:
+        self._read = read
+        self.changed: dict[str, V] = {}
+
+    def get(self, key: str) -> V | None:
+        """The batch's value for a key: its own write, else the table's."""
+        return self.changed[key] if key in self.changed else self._read(key)
+
+    def set(self, key: str, value: V) -> None:
+        """Write for the end of the batch (after every message it sends is acknowledged)."""
+        self.changed[key] = value
+
+
+@dataclass
+class Effects:
+    """Everything a batch decided, in order; counts feed the metrics."""
+
+    sends: list[Send] = field(default_factory=list)
+    counts: Counter[tuple[str, str]] = field(default_factory=Counter)
+    scored_received_at: list[datetime] = field(default_factory=list)
+    schedule: dict[str, bool] = field(default_factory=dict)  # lead → keep sweeping it?
+
+    def send(self, out: Out, key: str | None, value: bytes, partition: int | None = None) -> None:
+        """Queue a message."""
+        self.sends.append(Send(out, key, value, partition))
+
+    def count(self, what: str, label: str = "") -> None:
+        """Count an outcome (a metric name and its label)."""
+        self.counts[(what, label)] += 1
+
+    def emit(self, emitted: list[ScoreChanged | LeadPromoted | LeadDemoted]) -> None:
+        """Route the engine's emissions to their public topics."""
+        for item in emitted:
+            match item:
+                case ScoreChanged():
+                    self.send(Out.LEAD_SCORES, item.lead_id, item.model_dump_json().encode())
+                case LeadPromoted():
+                    self.count("promoted", item.to_tier.value)
+                    self.send(Out.PROMOTIONS, item.lead_id, item.model_dump_json().encode())
+                case LeadDemoted():
+                    self.count("demoted", item.to_tier.value)
+                    self.send(Out.PROMOTIONS, item.lead_id, item.model_dump_json().encode())
+
+    def merged(self, merge: LeadsMerged) -> None:
+        """Publish a merge (keyed by the survivor) for every downstream consumer."""
+        value = merge.model_dump_json().encode()
+        self.send(Out.LEAD_MERGES, merge.surviving_lead_id, value)
+
+    def nurture(self, suggestion: NurtureSuggested) -> None:
+        """Publish a nurture suggestion."""
+        self.count("nurture", suggestion.content_pack)
+        self.send(Out.NURTURE, suggestion.lead_id, suggestion.model_dump_json().encode())
+
+    def dead_letter(self, letter: DeadLetter) -> None:
+        """Publish a message that cannot be processed, with the reason."""
+        self.count("dead_letter", letter.source)
+        self.send(Out.DEAD_LETTERS, letter.source, letter.model_dump_json().encode())

@@ -1,0 +1,280 @@
+"""The Faust app of the scoring worker, built from Settings: topics, tables, batch plumbing.
+
+Every batch runs *gather → decide (pure: `scoring.resolving`, `scoring.folding`) → publish and
+wait for the broker's acknowledgements → write the tables → flush the changelogs*; only then
+does Faust ack the batch's offsets. A crash at any point therefore replays inputs from table
+states that are at most as new as the published outputs, and the pure decisions reproduce the
+same outputs with the same ids (docs/scoring.md, "Exactly once").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+import faust
+import orjson
+from aiokafka.partitioner import murmur2
+
+from schemas.topics import (
+    DEAD_LETTERS,
+    LEAD_EVENTS,
+    LEAD_MERGES,
+    LEAD_SCORES,
+    PROMOTIONS,
+    RAW_EVENTS,
+)
+from scoring import metrics
+from scoring.due import DueIndex
+from scoring.effects import Effects, Out, Overlay
+from scoring.folding import Folder, Tables
+from scoring.resolving import Record, Resolver, dead_letter
+from scoring.rules import RuleSet
+from scoring.state import LeadState, from_json, to_json
+from scoring.topics import IDENTITY_HOPS, LEAD_INPUTS, NURTURE, app_id
+from services.settings import Settings
+
+log = logging.getLogger("scoring")
+CRASHED = 70  # exit status when a batch cannot be completed (the supervisor restarts us)
+
+
+def faust_app(settings: Settings, partitions: int) -> faust.App:
+    """The Faust app: memory store (tables recover from their changelogs), our timeouts."""
+    return faust.App(
+        app_id(settings.topic_prefix, settings.scoring_generation),
+        broker=f"kafka://{settings.kafka_bootstrap}",
+        store="memory://",
+        processing_guarantee=settings.scoring_processing_guarantee,
+        topic_partitions=partitions,
+        topic_replication_factor=settings.topic_replication,
+        topic_disable_leader=True,
+        broker_session_timeout=settings.scoring_session_timeout_seconds,
+        broker_heartbeat_interval=settings.scoring_heartbeat_interval_seconds,
+        broker_rebalance_timeout=settings.scoring_rebalance_timeout_seconds,
+        broker_commit_interval=settings.scoring_commit_interval_seconds,
+        consumer_auto_offset_reset="earliest",
+        stream_recovery_delay=0.1,
+        stream_ack_exceptions=False,
+        stream_ack_cancelled_tasks=False,
+        producer_acks=-1,
+        key_serializer="raw",
+        value_serializer="raw",
+        web_enabled=True,
+        web_bind=settings.host,
+        web_host=settings.host,
+        web_port=settings.scoring_web_port,
+        worker_redirect_stdouts=False,
+    )
+
+
+class KeyedTable(faust.Table):  # type: ignore[type-arg]
+    """A table whose key's changelog partition is the key's hash, as on every keyed input topic.
+
+    Faust's default takes the partition of the event being processed (wrong for a batch that
+    spans partitions); its `use_partitioner` asks the producer's metadata, which may not be
+    loaded yet for a changelog topic. Hashing ourselves is both right and always available.
+    """
+
+    partition_of: Callable[[str], int]
+
+    def partition_for_key(self, key: Any) -> int:
+        return self.partition_of(key)
+
+
+class ScoringWorker:
+    """The app plus what its agents share: tables, topic names, the pure deciders, the index."""
+
+    def __init__(self, settings: Settings, rules: RuleSet, partitions: int) -> None:
+        self.settings, self.rules, self.partitions = settings, rules, partitions
+        self.app = faust_app(settings, partitions)
+        internal, public = self.app.conf.id, settings.topic_prefix
+        self.names: dict[Out, str] = {
+            Out.HOPS: IDENTITY_HOPS.name(internal),
+            Out.LEAD_INPUTS: LEAD_INPUTS.name(internal),
+            Out.LEAD_EVENTS: LEAD_EVENTS.name(public),
+            Out.LEAD_SCORES: LEAD_SCORES.name(public),
+            Out.PROMOTIONS: PROMOTIONS.name(public),
+            Out.LEAD_MERGES: LEAD_MERGES.name(public),
+            Out.NURTURE: NURTURE.name(public),
+            Out.DEAD_LETTERS: DEAD_LETTERS.name(public),
+        }
+        self.raw_topic = RAW_EVENTS.name(public)
+        self.partition_of: Callable[[str], int] = lru_cache(maxsize=65_536)(self._partition_of)
+        self.identities = self._table("identities")
+        self.leads = self._table("leads")
+        self.lead_identities = self._table("lead_identities")
+        self.nurtured = self._table("nurtured")
+        self.resolver = Resolver(self.partition_of)
+        self.folder = Folder(
+            rules, settings.scoring_sweep_min_change, settings.scoring_nurture_enabled
+        )
+        self.due = DueIndex(round(settings.scoring_sweep_every_seconds * 1_000_000))
+        self._states: OrderedDict[str, tuple[bytes, LeadState]] = OrderedDict()
+        self.processed: dict[tuple[str, int], int] = {}  # (topic, partition) → next offset
+
+    def _table(self, name: str) -> Any:
+        table = KeyedTable(
+            self.app,
+            name=name,
+            key_type=str,
+            value_type=bytes,
+            partitions=self.partitions,
+            beacon=self.app.tables.beacon,
+        )
+        table.partition_of = self.partition_of
+        return self.app.tables.add(table)
+
+    def _partition_of(self, key: str) -> int:
+        return int(murmur2(key.encode()) & 0x7FFFFFFF) % self.partitions
+
+    # --- readiness ------------------------------------------------------------------------
+
+    def is_ready(self) -> bool:
+        """Partitions assigned, tables recovered, not rebalancing."""
+        app = self.app
+        recovered = app.tables.recovery.completed.is_set()  # type: ignore[attr-defined]
+        return bool(app.consumer.assignment()) and recovered and not app.rebalancing
+
+    # --- table reads ----------------------------------------------------------------------
+
+    def read_lead(self, lead_id: str) -> LeadState | None:
+        """A lead's state, decoded once per stored value (a small LRU keeps the hot ones)."""
+        raw = self.leads.get(lead_id)
+        if raw is None:
+            return None
+        cached = self._states.get(lead_id)
+        if cached is not None and cached[0] is raw:
+            self._states.move_to_end(lead_id)
+            return cached[1]
+        state = from_json(raw)
+        self._remember(lead_id, raw, state)
+        return state
+
+    def _remember(self, lead_id: str, raw: bytes, state: LeadState) -> None:
+        self._states[lead_id] = (raw, state)
+        self._states.move_to_end(lead_id)
+        if len(self._states) > 20_000:
+            self._states.popitem(last=False)
+
+    def read_identity(self, key: str) -> str | None:
+        """The lead an identity key belongs to."""
+        raw = self.identities.get(key)
+        return None if raw is None else bytes(raw).decode()
+
+    def read_lead_identities(self, lead_id: str) -> tuple[str, ...] | None:
+        """The identity keys a lead was seen with."""
+        raw = self.lead_identities.get(lead_id)
+        return None if raw is None else tuple(orjson.loads(raw))
+
+    def read_nurtured(self, lead_id: str) -> str | None:
+        """The last nurture suggestion id published for a lead."""
+        raw = self.nurtured.get(lead_id)
+        return None if raw is None else bytes(raw).decode()
+
+    # --- batches --------------------------------------------------------------------------
+
+    async def resolve_batch(self, events: Sequence[Any]) -> None:
+        """Identity agent: raw events and hops → assignments, hops, merges, resolved events."""
+        started, generation, now = time.perf_counter(), self.app.consumer_generation_id, _now()
+        table, fx = Overlay(self.read_identity), Effects()
+        for event in events:
+            record = _record(event)
+            decide = (
+                self.resolver.on_raw if record.topic == self.raw_topic else self.resolver.on_hop
+            )
+            _guarded(lambda: decide(record, table, fx, now), record, fx, now)  # noqa: B023
+        changes = {key: lead.encode() for key, lead in table.changed.items()}
+        await self._publish_then_store(fx, [(self.identities, changes)], generation)
+        self._done("identity", events, fx, started)
+
+    async def score_batch(self, events: Sequence[Any]) -> None:
+        """Scoring agent: lead inputs → lead states, scores, promotions, merges, nurture."""
+        started, generation, now = time.perf_counter(), self.app.consumer_generation_id, _now()
+        leads = Overlay(self.read_lead)
+        tables = Tables(leads, Overlay(self.read_lead_identities), Overlay(self.read_nurtured))
+        fx = Effects()
+        for event in events:
+            record = _record(event)
+            _guarded(lambda: self.folder.on_input(record, tables, fx, now), record, fx, now)  # noqa: B023
+        states = {lead_id: to_json(state) for lead_id, state in leads.changed.items()}
+        keys = {k: orjson.dumps(v) for k, v in tables.identities.changed.items()}
+        nurtured = {k: v.encode() for k, v in tables.nurtured.changed.items()}
+        writes = [(self.leads, states), (self.lead_identities, keys), (self.nurtured, nurtured)]
+        if await self._publish_then_store(fx, writes, generation):
+            for lead_id, raw in states.items():
+                self._remember(lead_id, raw, leads.changed[lead_id])
+            now_us = int(now.timestamp() * 1_000_000)
+            for lead_id, keep in fx.schedule.items():
+                self.due.schedule(self.partition_of(lead_id), lead_id, now_us, keep)
+        self._done("score", events, fx, started)
+
+    async def _publish_then_store(
+        self, fx: Effects, writes: list[tuple[Any, dict[str, bytes]]], generation: int
+    ) -> bool:
+        """Publish and await every send, then write the tables and flush their changelogs."""
+        producer = self.app.producer
+        try:
+            pending = [
+                await producer.send(
+                    self.names[s.out],
+                    None if s.key is None else s.key.encode(),
+                    s.value,
+                    s.partition,
+                    None,
+                    None,
+                )
+                for s in fx.sends
+            ]
+            if pending:
+                await asyncio.gather(*pending)
+            if generation != self.app.consumer_generation_id:
+                log.warning("rebalanced mid-batch: the new owner redoes it from its table")
+                return False
+            for table, changes in writes:
+                for key, value in changes.items():
+                    table[key] = value
+            await producer.flush()
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the broker refused: never let Faust ack what was not stored
+            log.critical(
+                "could not publish or store a batch; exiting to be restarted", exc_info=True
+            )
+            logging.shutdown()
+            os._exit(CRASHED)
+        return True
+
+    def _done(self, agent: str, events: Sequence[Any], fx: Effects, started: float) -> None:
+        for event in events:
+            message = event.message
+            self.processed[(message.topic, message.partition)] = message.offset + 1
+        metrics.record(fx.counts, fx.scored_received_at)
+        metrics.BATCH.labels(agent).observe(time.perf_counter() - started)
+        metrics.BATCH_SIZE.labels(agent).observe(len(events))
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _record(event: Any) -> Record:
+    message = event.message
+    return Record(message.topic, message.partition, message.offset, event.value)
+
+
+def _guarded(decide: Callable[[], None], record: Record, fx: Effects, now: datetime) -> None:
+    """A record the pure code cannot handle goes to dead letters instead of stopping the worker."""
+    mark = len(fx.sends)
+    try:
+        decide()
+    except Exception as error:
+        log.exception("dead-lettering %s[%d]@%d", record.topic, record.partition, record.offset)
+        del fx.sends[mark:]
+        fx.dead_letter(dead_letter(record, error, now))
