@@ -13,6 +13,7 @@ from alerts.busy import BusyConfig
 from alerts.health_config import HealthThresholds
 from alerts.stale import StaleConfig
 from schemas.outgoing import AlertKind
+from services.channels.config import DEFAULT_BOT_USER_AGENTS, AdPushProfile, WechatAccount
 
 # Development credentials: `make run` prints them, .env.example and the README list them.
 # Only their SHA-256 digests are configured; the raw values live in docs and demo tooling.
@@ -145,6 +146,18 @@ class Settings(BaseSettings):
     scoring_sweep_every_seconds: float = 3600.0
     scoring_sweep_min_change: float = 1.0
     scoring_nurture_enabled: bool = True
+    # channel adapters (services/channels, docs/channels.md): WeChat, ad platforms, the collector
+    wechat_accounts: list[WechatAccount] = []
+    wechat_max_content_chars: int = Field(default=200, ge=0, le=2000)
+    wechat_timestamp_window_seconds: float = 300.0
+    google_ads_key: str = Field(default="", repr=False)
+    meta_verify_token: str = Field(default="", repr=False)
+    meta_app_secret: str = Field(default="", repr=False)
+    ad_push_profiles: list[AdPushProfile] = []
+    ad_push_window_seconds: float = 300.0
+    channel_dedupe_seconds: float = 900.0
+    collector_allowed_origins: list[str] = []
+    collector_bot_user_agents: list[str] = DEFAULT_BOT_USER_AGENTS
 
 
 @lru_cache(maxsize=1)

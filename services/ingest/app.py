@@ -7,6 +7,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from services.channels.ads import ads_router
+from services.channels.collector import collector_router
+from services.channels.wechat import wechat_router
 from services.ingest.auth import KeyRing
 from services.ingest.handling import Ingest
 from services.ingest.metrics_middleware import MetricsMiddleware
@@ -68,6 +71,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(segment_router(settings))
     app.include_router(native_router(settings))
     app.include_router(crm_router(settings))
+    app.include_router(wechat_router(settings))
+    app.include_router(ads_router(settings))
+    app.include_router(collector_router(settings))
     # Ingest needs only Kafka: it must keep accepting events while PostgreSQL is down.
     app.include_router(
         ops_router(lambda: {"kafka": _kafka_ready(publisher)}, settings.readiness_timeout_seconds)

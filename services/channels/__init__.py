@@ -1,0 +1,1 @@
+"""Channel adapters: WeChat official accounts, ad-platform lead webhooks, the website collector."""
