@@ -22,8 +22,15 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from schemas.events import Event, event_json, parse_event
-from schemas.outgoing import LeadDemoted, LeadPromoted, LeadsMerged, ScoreChanged
+from schemas.outgoing import (
+    LeadDemoted,
+    LeadPromoted,
+    LeadsMerged,
+    NurtureSuggested,
+    ScoreChanged,
+)
 from schemas.topics import LEAD_EVENTS, LEAD_MERGES, LEAD_SCORES, PROMOTIONS, RAW_EVENTS
+from scoring.topics import NURTURE
 from services.ingest.publisher import create_producer
 from services.settings import DEV_READ_TOKEN, Settings
 from tests.e2e.conftest import free_port
@@ -204,6 +211,7 @@ class Outputs:
     scores: list[ScoreChanged] = field(default_factory=list)
     tier_changes: list[tuple[bytes, LeadPromoted | LeadDemoted]] = field(default_factory=list)
     merges: list[LeadsMerged] = field(default_factory=list)
+    nurture: list[NurtureSuggested] = field(default_factory=list)
 
     @property
     def promotions(self) -> list[LeadPromoted]:
@@ -221,7 +229,7 @@ class OutputReader:
         self.settings = settings
         self.topics = {
             spec.name(settings.topic_prefix): spec
-            for spec in (LEAD_EVENTS, LEAD_SCORES, PROMOTIONS, LEAD_MERGES)
+            for spec in (LEAD_EVENTS, LEAD_SCORES, PROMOTIONS, LEAD_MERGES, NURTURE)
         }
         self.outputs = Outputs()
         self.consumer: AIOKafkaConsumer | None = None
@@ -260,6 +268,8 @@ class OutputReader:
                     kind = orjson.loads(value)["kind"]
                     model = LeadPromoted if kind == "lead_promoted" else LeadDemoted
                     self.outputs.tier_changes.append((value, model.model_validate_json(value)))
+                elif spec is NURTURE:
+                    self.outputs.nurture.append(NurtureSuggested.model_validate_json(value))
                 else:
                     self.outputs.merges.append(LeadsMerged.model_validate_json(value))
         return self.outputs
