@@ -11,3 +11,11 @@ if ! command -v promtool >/dev/null 2>&1; then
   if command -v systemctl >/dev/null 2>&1; then "${SUDO[@]}" systemctl disable --now prometheus 2>/dev/null || true; fi
 fi
 promtool --version 2>&1 | head -1
+# Debian's headless chromium and its WebDriver: tests/e2e/test_collector_browser.py drives them.
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+  echo "[tools] installing chromium and chromium-driver (Debian packages)"
+  if [[ $(id -u) -eq 0 ]]; then SUDO=(); else SUDO=(sudo); fi
+  "${SUDO[@]}" apt-get update \
+    && DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y --no-install-recommends chromium chromium-driver
+fi
+chromedriver --version 2>&1 | head -1
