@@ -1,4 +1,4 @@
-"""The collector snippet in real headless chromium: page view, download and form, read from Kafka."""
+"""The collector snippet in headless chromium: page view, download and form, read from Kafka."""
 
 from __future__ import annotations
 
