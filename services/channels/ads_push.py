@@ -1,4 +1,4 @@
-"""Chinese ad platforms' lead-clue pushes (Ocean Engine 飞鱼, Tencent Ads): profiles and mapping.
+"""Chinese ad platforms' lead-clue pushes (Ocean Engine 飞鱼, Tencent Ads): signature, mapping.
 
 Every profile checks the same scheme: header `X-Timestamp` (Unix seconds, within ±300 s) and
 header `X-Signature` = hex HMAC-SHA256(secret, "<timestamp>.<raw body>"); a `sha256=` prefix is
@@ -14,41 +14,13 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from services.channels.ads_profiles import field_map
 from services.channels.config import AdPushProfile
 from services.channels.dedupe import derived_event_id
 from services.channels.drafts import Draft
 from services.channels.reasons import bad_signature, missing, same_secret, within_window
 from services.ingest.rejections import INVALID_VALUE, MISSING_FIELD, Rejection, pointer
 from services.pii import keyed_hash
-
-# Our field → the platform's field (dotted path), as each console documents its push payload.
-SHIPPED_FIELDS: dict[str, dict[str, str]] = {
-    "oceanengine": {
-        "clue_id": "clue_id",
-        "phone": "telephone",
-        "wechat": "weixin",
-        "ad_id": "ad_id",
-        "campaign_id": "campaign_id",
-        "creative_id": "cid",
-        "create_time": "create_time",
-        "source": "clue_source",
-    },
-    "tencent": {
-        "clue_id": "leads_id",
-        "phone": "leads_tel",
-        "wechat": "leads_wechat",
-        "ad_id": "adgroup_id",
-        "campaign_id": "campaign_id",
-        "creative_id": "creative_id",
-        "create_time": "leads_create_time",
-        "source": "leads_source",
-    },
-}
-
-
-def field_map(profile: AdPushProfile) -> dict[str, str]:
-    """The shipped mapping of the profile's platform, with the profile's overrides on top."""
-    return {**SHIPPED_FIELDS.get(profile.platform, {}), **profile.fields}
 
 
 def check_signature(
@@ -135,3 +107,17 @@ def push_draft(
 
 def _text(value: Any) -> str | None:
     return None if value is None else str(value)
+
+
+def push_drafts(
+    profile: AdPushProfile, data: Any, received_at: datetime, secret: str
+) -> list[Draft] | Rejection:
+    """One clue (an object) or many (an array); one malformed clue refuses the push."""
+    records = data if isinstance(data, list) else [data]
+    drafts = []
+    for index, item in enumerate(records):
+        draft = push_draft(profile, item, received_at, secret)
+        if isinstance(draft, Rejection):
+            return draft.under(pointer(index)) if isinstance(data, list) else draft
+        drafts.append(draft)
+    return drafts

@@ -6,13 +6,15 @@ from collections.abc import Sequence
 
 from fastapi import Request, Response
 
-from schemas.events import Event
+from schemas.events import Channel, Event
 from services.channels.dedupe import RecentIds
+from services.channels.drafts import Draft, finish
 from services.channels.metrics import record
 from services.ingest.answers import json_response
+from services.ingest.envelope import Stamp
 from services.ingest.handling import Ingest
 from services.ingest.metrics import EVENTS_ACCEPTED, EVENTS_RECEIVED
-from services.ingest.rejections import PAYLOAD_TOO_LARGE, Rejection
+from services.ingest.rejections import PAYLOAD_TOO_LARGE, Rejection, pointer
 
 ACCEPTED, DUPLICATE, IGNORED = "accepted", "duplicate", "ignored"
 
@@ -50,6 +52,19 @@ async def publish_once(
         EVENTS_RECEIVED.labels(event.channel.value, event.type).inc()
         EVENTS_ACCEPTED.labels(event.channel.value, event.type).inc()
     return ACCEPTED
+
+
+async def deliver(
+    ingest: Ingest, recent: RecentIds, channel: Channel, drafts: Sequence[Draft], stamp: Stamp
+) -> Rejection | str:
+    """Finish every draft (one refused refuses them all), then publish what is new."""
+    events: list[Event] = []
+    for index, draft in enumerate(drafts):
+        event = finish(draft, channel, stamp)
+        if isinstance(event, Rejection):
+            return event.under(pointer(index)) if len(drafts) > 1 else event
+        events.append(event)
+    return await publish_once(ingest, recent, events)
 
 
 def refused(channel: str, rejection: Rejection) -> Response:

@@ -11,8 +11,7 @@ from fastapi.responses import PlainTextResponse
 
 from schemas.events import Channel
 from services.channels.dedupe import RecentIds
-from services.channels.delivery import publish_once, read_raw, refused
-from services.channels.drafts import finish
+from services.channels.delivery import deliver, read_raw, refused
 from services.channels.metrics import record
 from services.channels.reasons import UNKNOWN_ACCOUNT
 from services.channels.wechat_events import draft_of
@@ -72,11 +71,8 @@ class WechatInbox:
             return refused(CHANNEL, draft)
         key = self.keys[appid]
         stamp = Stamp(received_at, key.name if key else f"wechat-{appid}", ingest.hasher)
-        event = finish(draft, Channel.WECHAT, stamp)
-        if isinstance(event, Rejection):
-            return refused(CHANNEL, event)
         limited = ingest.limiter.take(key, 1) if key else None
-        outcome = limited or await publish_once(ingest, self.recent, [event])
+        outcome = limited or await deliver(ingest, self.recent, Channel.WECHAT, [draft], stamp)
         if isinstance(outcome, Rejection):
             return refused(CHANNEL, outcome)
         record(CHANNEL, outcome)
