@@ -107,7 +107,7 @@
     if (link) {
       var file = link.pathname.split("/").pop() || link.href;
       track("asset_downloaded", { asset_id: (link.getAttribute("data-asset-id") || file).slice(0, 200),
-        asset_kind: link.getAttribute("data-asset-kind") || "other",
+        asset_kind: (link.getAttribute("data-asset-kind") || "other").trim().toLowerCase().replace(/[\s-]+/g, "_"),
         title: (link.getAttribute("data-asset-title") || link.textContent.trim()).slice(0, 500) || undefined });
     }
     var demo = target && target.closest("[data-demo-request]:not(form)");
