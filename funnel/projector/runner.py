@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaError
 
 from funnel.projection import (
     Fact,
@@ -286,7 +287,7 @@ class Projector:
         while not stop.is_set():
             try:
                 await self.run_once()
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+            except (OSError, KafkaError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
                 log.error("batch failed, retrying from the stored positions: %r", error)
                 await asyncio.sleep(1)
                 if self._conn.is_closed():
