@@ -9,6 +9,7 @@ from services.channels.ads_desk import AdsDesk
 from services.channels.ads_meta import verify_subscription
 from services.channels.delivery import refused
 from services.channels.metrics import record
+from services.channels.openapi import CLUES, GOOGLE_LEAD, META_CHECK, META_LEADS
 from services.ingest.rejections import Rejection
 from services.ingest.routes import IngestDep
 from services.settings import Settings
@@ -19,12 +20,12 @@ def ads_router(settings: Settings) -> APIRouter:
     router = APIRouter(prefix="/v1/channels/ads", tags=["channels"])
     desk = AdsDesk(settings)
 
-    @router.post("/google")
+    @router.post("/google", openapi_extra=GOOGLE_LEAD)
     async def google_lead(request: Request, ingest: IngestDep) -> Response:
         """Google Ads lead form webhook: one lead, `google_key` in the body."""
         return await desk.google(request, ingest)
 
-    @router.get("/meta", response_class=PlainTextResponse)
+    @router.get("/meta", response_class=PlainTextResponse, openapi_extra=META_CHECK)
     async def meta_verify(request: Request) -> Response:
         """Meta's webhook verification: echo `hub.challenge` for the right verify token."""
         challenge = verify_subscription(request.query_params, settings.meta_verify_token)
@@ -33,12 +34,12 @@ def ads_router(settings: Settings) -> APIRouter:
         record("meta", "verified")
         return PlainTextResponse(challenge)
 
-    @router.post("/meta")
+    @router.post("/meta", openapi_extra=META_LEADS)
     async def meta_leads(request: Request, ingest: IngestDep) -> Response:
         """Meta lead ads notifications, signed with X-Hub-Signature-256."""
         return await desk.meta(request, ingest)
 
-    @router.post("/{platform}")
+    @router.post("/{platform}", openapi_extra=CLUES)
     async def clue_push(platform: str, request: Request, ingest: IngestDep) -> Response:
         """A lead-clue push from a configured profile (oceanengine, tencent, …)."""
         return await desk.push(request, ingest, platform)

@@ -11,6 +11,7 @@ from services.channels.browsers import PREFLIGHT_HEADERS, Browsers
 from services.channels.collector_events import beacon_event, beacon_items
 from services.channels.delivery import ACCEPTED, refused
 from services.channels.metrics import record
+from services.channels.openapi import BEACON
 from services.channels.reasons import FORBIDDEN_ORIGIN
 from services.ingest.handling import Endpoint, handle
 from services.ingest.rejections import Rejection
@@ -55,7 +56,7 @@ def collector_router(settings: Settings) -> APIRouter:
             status_code=204, headers={**browsers.cors_headers(request), **PREFLIGHT_HEADERS}
         )
 
-    @router.post("/collect")
+    @router.post("/collect", openapi_extra=BEACON)
     async def collect(request: Request, ingest: IngestDep) -> Response:
         """A beacon of events (`text/plain` JSON); bots are answered 204 and dropped."""
         if not browsers.origin_allowed(request):

@@ -13,6 +13,7 @@ from schemas.events import Channel
 from services.channels.dedupe import RecentIds
 from services.channels.delivery import deliver, read_raw, refused
 from services.channels.metrics import record
+from services.channels.openapi import WECHAT_CHECK, WECHAT_PUSH
 from services.channels.reasons import UNKNOWN_ACCOUNT
 from services.channels.wechat_events import draft_of
 from services.channels.wechat_push import Account, open_push, verify_url
@@ -84,7 +85,7 @@ def wechat_router(settings: Settings) -> APIRouter:
     router = APIRouter(prefix="/v1/channels/wechat", tags=["channels"])
     inbox = WechatInbox(settings)
 
-    @router.get("/{appid}", response_class=PlainTextResponse)
+    @router.get("/{appid}", response_class=PlainTextResponse, openapi_extra=WECHAT_CHECK)
     async def verify(appid: str, request: Request) -> Response:
         """WeChat's server URL check: echo `echostr` when signed with the account's token."""
         account = inbox.account(appid)
@@ -96,7 +97,7 @@ def wechat_router(settings: Settings) -> APIRouter:
         record(CHANNEL, "verified")
         return PlainTextResponse(echo)
 
-    @router.post("/{appid}", response_class=PlainTextResponse)
+    @router.post("/{appid}", response_class=PlainTextResponse, openapi_extra=WECHAT_PUSH)
     async def push(appid: str, request: Request, ingest: IngestDep) -> Response:
         """One pushed message or event; answered `success` once it is durably in Kafka."""
         return await inbox.receive(request, ingest, appid)
