@@ -126,3 +126,27 @@ def test_refused_pushes_publish_nothing(
     assert (answer.status_code, answer.json()["code"]) == (status, code), answer.text
     assert answer.json()["message"]
     assert topic.nothing_new()
+
+
+def counted(client: httpx.Client, outcome: str) -> float:
+    line = f'leadfunnel_channel_requests_total{{channel="wechat",outcome="{outcome}"}} '
+    text = client.get("/metrics").text
+    return next((float(row.split()[-1]) for row in text.splitlines() if row.startswith(line)), 0)
+
+
+def test_requests_are_counted_by_channel_and_outcome(client: httpx.Client) -> None:
+    before = (
+        counted(client, "accepted"),
+        counted(client, "duplicate"),
+        counted(client, "bad_signature"),
+    )
+    query, body = encrypted_push(message_xml(MsgType="event", Event="CLICK", EventKey="COUNTED"))
+    client.post(URL, params=query, content=body)
+    client.post(URL, params=query, content=body)
+    client.post(URL, params={**query, "msg_signature": "0" * 40}, content=body)
+    after = (
+        counted(client, "accepted"),
+        counted(client, "duplicate"),
+        counted(client, "bad_signature"),
+    )
+    assert [b - a for a, b in zip(before, after, strict=True)] == [1, 1, 1]
