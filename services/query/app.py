@@ -11,8 +11,10 @@ from aiokafka.client import AIOKafkaClient
 from aiokafka.errors import KafkaError
 from fastapi import FastAPI
 
+from alerts.http import health_check_router
 from services.ops_http import kafka_check, ops_router, postgres_check
 from services.query import funnel_api, leads_api
+from services.query.auth import ReadAccess
 from services.query.telemetry import instrument
 from services.settings import Settings
 
@@ -52,6 +54,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.include_router(funnel_api.router)
     app.include_router(leads_api.router)
+    app.include_router(health_check_router(settings, dependencies=[ReadAccess]))
     instrument(app)
     app.include_router(
         ops_router(
