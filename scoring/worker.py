@@ -219,8 +219,10 @@ class ScoringWorker:
         self, fx: Effects, writes: list[tuple[Any, dict[str, bytes]]], generation: int
     ) -> bool:
         """Publish and await every send, then write the tables and flush their changelogs."""
-        producer = self.app.producer
         try:
+            # the transaction manager under exactly_once (sends grouped by partition), else the
+            # plain producer
+            producer = await self.app.maybe_start_producer()
             pending = [
                 await producer.send(
                     self.names[s.out],

@@ -225,8 +225,8 @@ class Outputs:
 class OutputReader:
     """Reads the worker's public topics from the beginning, without a consumer group."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+    def __init__(self, settings: Settings, isolation_level: str = "read_uncommitted") -> None:
+        self.settings, self.isolation_level = settings, isolation_level
         self.topics = {
             spec.name(settings.topic_prefix): spec
             for spec in (LEAD_EVENTS, LEAD_SCORES, PROMOTIONS, LEAD_MERGES, NURTURE)
@@ -236,7 +236,9 @@ class OutputReader:
 
     async def __aenter__(self) -> OutputReader:
         self.consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.settings.kafka_bootstrap, enable_auto_commit=False
+            bootstrap_servers=self.settings.kafka_bootstrap,
+            enable_auto_commit=False,
+            isolation_level=self.isolation_level,
         )
         await self.consumer.start()
         tps = [
