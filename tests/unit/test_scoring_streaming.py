@@ -194,8 +194,8 @@ def test_sweeps_publish_crossings_and_real_drops_only_and_nurture_once_per_perio
     assert sorted((s.out, s.key) for s in first.sends) == [
         (Out.LEAD_SCORES, "lead_b"),
         (Out.LEAD_SCORES, "lead_r"),
-        (Out.PROMOTIONS, "lead_b"),
         (Out.NURTURE, "lead_r"),
+        (Out.PROMOTIONS, "lead_b"),  # the demotion
     ]
     assert again.sends == []  # under a point of decay, same nurture period
     assert first.schedule == {"lead_b": True, "lead_r": True, "lead_unknown": False}
