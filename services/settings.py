@@ -158,6 +158,10 @@ class Settings(BaseSettings):
     channel_dedupe_seconds: float = 900.0
     collector_allowed_origins: list[str] = []
     collector_bot_user_agents: list[str] = DEFAULT_BOT_USER_AGENTS
+    # dashboard (services/dashboard, served by the query service at /dashboard/)
+    dashboard_language: Literal["zh", "en"] = "zh"
+    dashboard_conversion_bar: float = Field(default=0.5, ge=0.0, le=1.0)
+    dashboard_poll_seconds: float = Field(default=5.0, gt=0.0)
 
 
 @lru_cache(maxsize=1)
