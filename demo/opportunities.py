@@ -1,0 +1,166 @@
+"""Opportunities through the sales stages, shaped like the source article's table.
+
+Stage by stage, over every opportunity that entered it: the days in the stage are drawn from a
+gamma distribution and then scaled so their mean over the stays that ended before `now` is the
+stage's target; of those stays exactly round(conversion × n) move on (or win, at the last stage)
+and the rest are lost with one of the stage's typical reasons. Stays that would end after `now`
+are still open: those opportunities are in flight.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from statistics import fmean
+from typing import Any
+
+from demo.catalog import (
+    COMMUNICATION_KINDS,
+    DEAL_MEDIAN_CNY,
+    DEAL_SIGMA,
+    EFFECTIVE_SHARE,
+    OWNERS,
+    STAGE_SHAPE,
+    STAGE_TARGETS,
+    StageTarget,
+)
+from demo.plan import Post, Trail
+
+MIN_DAYS = 0.05  # about an hour: nobody moves a deal on in seconds
+
+
+@dataclass(frozen=True, slots=True)
+class Opening:
+    """An SQL the CRM opens an opportunity for, at its first contact."""
+
+    lead: int
+    first_contact_at: datetime
+    contact: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Stay:
+    """One opportunity's time in one stage; `outcome` None while it is still there."""
+
+    stage: str
+    entered_at: datetime
+    exited_at: datetime | None = None
+    outcome: str | None = None  # advanced | won | lost
+    lost_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OpportunityPlan:
+    """An opportunity's stays and the CRM records that report them."""
+
+    lead: int
+    opportunity_id: str
+    owner: str
+    amount: float
+    stays: tuple[Stay, ...]
+    posts: tuple[Post, ...]
+
+
+def fit_mean(days: list[float], rooms: list[float], target: float) -> list[float]:
+    """Scale durations so their mean is `target`, none longer than its room (time until now)."""
+    for _ in range(12):
+        if not days:
+            return days
+        factor = target / fmean(days)
+        days = [max(MIN_DAYS, min(d * factor, room)) for d, room in zip(days, rooms, strict=True)]
+    return days
+
+
+def _stage_stays(
+    entries: list[tuple[int, datetime]], target: StageTarget, rng: random.Random, now: datetime
+) -> list[tuple[int, Stay]]:
+    """One stage for every opportunity entering it: (opportunity, its stay)."""
+    drawn = [rng.gammavariate(STAGE_SHAPE, target.avg_days / STAGE_SHAPE) for _ in entries]
+    rooms = [(now - entered).total_seconds() / 86_400 - 0.01 for _, entered in entries]
+    ended = [k for k, (d, room) in enumerate(zip(drawn, rooms, strict=True)) if d <= room]
+    fitted = fit_mean([drawn[k] for k in ended], [rooms[k] for k in ended], target.avg_days)
+    days = dict(zip(ended, fitted, strict=True))
+    movers = list(ended)
+    rng.shuffle(movers)
+    moving = set(movers[: round(target.conversion * len(ended))])
+    last = target is STAGE_TARGETS[-1]
+    reasons, weights = zip(*target.lost_reasons, strict=True)
+    stays = []
+    for k, (opportunity, entered) in enumerate(entries):
+        if k not in days:
+            stays.append((opportunity, Stay(target.stage, entered)))
+            continue
+        exited = entered + timedelta(days=days[k])
+        if k in moving:
+            outcome = "won" if last else "advanced"
+            stays.append((opportunity, Stay(target.stage, entered, exited, outcome)))
+        else:
+            reason = rng.choices(reasons, weights=weights)[0]
+            stays.append((opportunity, Stay(target.stage, entered, exited, "lost", reason)))
+    return stays
+
+
+def plan_stays(openings: list[Opening], seed: int, now: datetime) -> list[list[Stay]]:
+    """Every opening's stays, stage after stage (same seed, openings and now: same stays)."""
+    rng = random.Random(f"{seed}:stages")
+    stays: list[list[Stay]] = [[] for _ in openings]
+    entries = [(k, opening.first_contact_at) for k, opening in enumerate(openings)]
+    for target in STAGE_TARGETS:
+        moved = []
+        for opportunity, stay in _stage_stays(entries, target, rng, now):
+            stays[opportunity].append(stay)
+            if stay.outcome == "advanced" and stay.exited_at is not None:
+                moved.append((opportunity, stay.exited_at))
+        entries = moved
+    return stays
+
+
+def _communications(trail: Trail, base: dict[str, Any], stay: Stay, now: datetime) -> None:
+    rng = trail.rng
+    end = stay.exited_at or now
+    for _ in range(rng.randint(1, 3) if stay.stage != "first_contact" else 1):
+        at = stay.entered_at + (end - stay.entered_at) * rng.uniform(0.05, 0.95)
+        effective = rng.random() < EFFECTIVE_SHARE
+        flags = {
+            "need_identified": effective and rng.random() < 0.7,
+            "next_step_agreed": effective and rng.random() < 0.6,
+            "referral_obtained": effective and rng.random() < 0.1,
+        }
+        if effective and not any(flags.values()):
+            flags["next_step_agreed"] = True
+        kind = rng.choice(COMMUNICATION_KINDS)
+        number = trail.issued + 1
+        record = {**base, "communication_id": f"{base['opportunity_id']}-c{number}", "kind": kind}
+        trail.add("communications", at, record | flags)
+
+
+def opportunity(opening: Opening, stays: list[Stay], seed: int, now: datetime) -> OpportunityPlan:
+    """The CRM's records for one opportunity: a stage change per move, talks in every stage."""
+    rng = random.Random(f"{seed}:opportunity:{opening.lead}")
+    trail = Trail(opening.lead, seed, now, rng, tag="c")
+    opportunity_id = f"OPP-{seed}-{opening.lead:05d}"
+    owner = rng.choice(OWNERS)
+    amount = round(rng.lognormvariate(0, DEAL_SIGMA) * DEAL_MEDIAN_CNY, -3)
+    base = {
+        "crm_lead_id": f"CRM-{seed}-{opening.lead:05d}",
+        "identities": dict(opening.contact),
+        "opportunity_id": opportunity_id,
+        "owner": owner,
+    }
+    previous = None
+    for stay in stays:
+        priced: dict[str, Any] = {"amount": amount, "currency": "CNY"} if previous else {}
+        moved: dict[str, Any] = {"previous_stage": previous} if previous else {}
+        trail.add("stage_changes", stay.entered_at, base | {"stage": stay.stage} | moved | priced)
+        _communications(trail, base, stay, now)
+        previous = stay.stage
+        if stay.outcome in ("won", "lost") and stay.exited_at is not None:
+            closing = {"stage": stay.outcome, "previous_stage": stay.stage, "amount": amount}
+            closing["currency"] = "CNY"
+            if stay.lost_reason:
+                closing["lost_reason"] = stay.lost_reason
+            trail.add("stage_changes", stay.exited_at, base | closing)
+    return OpportunityPlan(
+        opening.lead, opportunity_id, owner, amount, tuple(stays), tuple(trail.posts)
+    )
