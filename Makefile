@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 PYTHON3 ?= python3
 PURE := scoring funnel alerts schemas
 
-.PHONY: help venv tools up run down test lint format unit integration e2e bench schemas kafka-fetch clean
+.PHONY: help venv tools up run down test lint format unit integration e2e bench schemas kafka-fetch clean demo
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -31,6 +31,9 @@ up: venv ## start Kafka and PostgreSQL, create topics, apply migrations
 
 run: venv ## FIRST COMMAND: start everything, print URLs and credentials; Ctrl-C stops it all
 	deploy/local/run.sh
+
+demo: venv ## post a synthetic data set through the public APIs (needs make run)
+	$(PY) -m demo
 
 down: ## stop every process `make run` or `make up` left behind
 	deploy/local/down.sh

@@ -20,4 +20,11 @@ export PYTHON="$PY"
 "$ROOT/.venv/bin/honcho" -f deploy/local/Procfile -d "$ROOT" start &
 echo $! > .cache/run.pid
 "$PY" -m services.ops wait-services --timeout 60 --since "$started_at" || true
+# Where to look, and (unless LEADFUNNEL_DEMO=0) the demo data set fed through the public APIs
+# in the background, then a new live lead every few seconds for an hour (docs: demo/cli.py).
+"$PY" -m services.dashboard || true
+if [[ "${LEADFUNNEL_DEMO:-1}" != "0" ]]; then
+  echo "[run] feeding the demo data set (LEADFUNNEL_DEMO=0 make run to skip; make demo to re-post)"
+  "$PY" -m demo --live 3600 &
+fi
 wait "$(cat .cache/run.pid)"
