@@ -1,0 +1,46 @@
+"""SQL behind the dashboard's own reads: recent promotions, filter options, a lead's timeline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+Connection = Any  # an asyncpg connection or pool
+
+
+async def recent_transitions(
+    conn: Connection, kind: str | None, limit: int
+) -> list[dict[str, Any]]:
+    """The latest tier changes in event time, newest first, with their lead's attribution."""
+    rows = await conn.fetch(
+        "SELECT t.transition_id, t.lead_id, t.kind, t.from_tier, t.to_tier, t.score, t.reasons,"
+        " t.occurred_at, l.first_channel, l.first_campaign, l.owner, l.tier AS current_tier"
+        " FROM tier_transitions t LEFT JOIN leads l ON l.lead_id = t.lead_id"
+        " WHERE ($1::text IS NULL OR t.kind = $1)"
+        " ORDER BY t.occurred_at DESC, t.transition_id DESC LIMIT $2",
+        kind,
+        limit,
+    )
+    return [dict(row) for row in rows]
+
+
+async def filter_options(conn: Connection) -> dict[str, Any]:
+    """Channels and campaigns leads first came through, and the months they span."""
+    rows = await conn.fetch(
+        "SELECT first_channel, first_campaign, count(*) AS leads FROM leads"
+        " WHERE first_seen_at IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2"
+    )
+    span = await conn.fetchrow("SELECT min(first_seen_at), max(first_seen_at) FROM leads")
+    return {"segments": [dict(row) for row in rows], "first": span[0], "last": span[1]}
+
+
+async def timeline_rows(conn: Connection, lead_id: str, limit: int) -> list[dict[str, Any]]:
+    """The lead's newest `limit` events, properties decoded."""
+    rows = await conn.fetch(
+        "SELECT event_id, type, channel, campaign, occurred_at, properties FROM lead_events"
+        " WHERE lead_id = $1 ORDER BY occurred_at DESC, event_id DESC LIMIT $2",
+        lead_id,
+        limit,
+    )
+    return [{**dict(row), "properties": orjson.loads(row["properties"])} for row in rows]
