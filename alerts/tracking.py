@@ -113,10 +113,17 @@ def retired(merged: TrackedLead) -> TrackedLead:
 def fold(
     leads: Mapping[str, TrackedLead], signals: Iterable[Signal], config: StaleConfig
 ) -> tuple[dict[str, TrackedLead], list[Alert]]:
-    """Fold a batch of signals (in event-time order) into the leads they name."""
+    """Fold a batch of signals into the leads they name, in event-time order."""
+    return fold_in_order(leads, sorted(signals, key=lambda s: (s.at, s.order)), config)
+
+
+def fold_in_order(
+    leads: Mapping[str, TrackedLead], signals: Iterable[Signal], config: StaleConfig
+) -> tuple[dict[str, TrackedLead], list[Alert]]:
+    """Fold signals in the order given (the worker's event-time merge of its partitions)."""
     result = dict(leads)
     alerts: list[Alert] = []
-    for signal in sorted(signals, key=lambda s: (s.at, s.order)):
+    for signal in signals:
         if isinstance(signal, Merged):
             survivor = result.get(signal.surviving_lead_id) or new_lead(signal.surviving_lead_id)
             gone = result.get(signal.lead_id) or new_lead(signal.lead_id)

@@ -14,7 +14,8 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import KafkaError
 
-from alerts import metrics, outbox_store, state_store, tracking
+from alerts import metrics, ordering, outbox_store, state_store, tracking
+from alerts.ordering import Held
 from alerts.signals import (
     Merged,
     Signal,
@@ -47,7 +48,8 @@ class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
         self.detector = detector
 
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
-        """Nothing to flush: every batch commits before the next fetch."""
+        """Drop what is held for them: it is not committed, their next owner reads it again."""
+        self.detector.forget(revoked)
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
         """Seek every assigned partition to its stored position (or the beginning)."""
@@ -68,6 +70,7 @@ class StaleDetector:
         self._pool: asyncpg.Pool | None = None
         self._consumer: AIOKafkaConsumer | None = None
         self._sweeper: Sweeper | None = None
+        self._held: dict[TopicPartition, list[Held]] = {}  # read, not yet folded nor committed
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -117,8 +120,14 @@ class StaleDetector:
         if self._pool is not None:
             await self._pool.close()
 
+    def forget(self, partitions: list[TopicPartition]) -> None:
+        """Drop the held records of `partitions` (they are read again from the stored offsets)."""
+        for tp in partitions:
+            self._held.pop(tp, None)
+
     async def seek(self, partitions: list[TopicPartition]) -> None:
         """Position the consumer at the stored offsets of the given partitions."""
+        self.forget(partitions)
         async with self.pool.acquire() as conn:
             stored = await state_store.load_positions(conn, self.name)
         for tp in partitions:
@@ -129,61 +138,74 @@ class StaleDetector:
                 self.consumer.seek(tp, offset)
 
     async def run_once(self, timeout_ms: int = 500) -> int:
-        """Apply one batch (if any), then sweep when caught up; returns the records applied."""
+        """Read a batch, fold what the event-time merge releases, sweep when caught up."""
         batch = await self.consumer.getmany(
             timeout_ms=timeout_ms, max_records=self.settings.alerts_batch_records
         )
-        applied = await self._apply(batch) if batch else 0
-        if await self._caught_up():
+        self._hold(batch)
+        settled = await self._settled()
+        applied = await self._apply(settled) if self._held else 0
+        if not self._held and settled >= self.consumer.assignment():
             await self.sweep()
         return applied
 
-    async def _apply(self, batch: Batch) -> int:
+    async def _apply(self, settled: set[TopicPartition]) -> int:
+        """Fold the released records; state, outbox and positions commit in one transaction."""
         started = time.perf_counter()
         async with self.pool.acquire() as conn, conn.transaction():
             stored = await state_store.load_positions(conn, self.name)
-            signals = self._decode(batch, stored)
-            wanted = unresolved_opportunities(signals)
-            signals = resolve(signals, await state_store.leads_by_opportunity(conn, wanted))
+            held = {tp: self._unseen(tp, records, stored) for tp, records in self._held.items()}
+            assigned = sorted(self.consumer.assignment())
+            released = ordering.release(held, assigned, settled)
+            if not released.positions:
+                return 0  # every partition waits for one that is behind
+            wanted = unresolved_opportunities(released.signals)
+            known = await state_store.leads_by_opportunity(conn, wanted)
+            signals = resolve(released.signals, known)
             alerts = await self._fold(conn, signals)
             fresh = await outbox_store.enqueue(conn, alerts)
             if signals:
                 await state_store.advance_clock(conn, self.name, max(s.at for s in signals))
-            positions = {(tp.topic, tp.partition): ms[-1].offset + 1 for tp, ms in batch.items()}
+            positions = {(tp.topic, tp.partition): n for tp, n in released.positions.items()}
             await state_store.save_positions(conn, self.name, positions)
+        self._held = released.held  # only once committed: a failed batch is read again
         with contextlib.suppress(KafkaError):  # for lag tools only; the database is the truth
-            await self.consumer.commit({tp: ms[-1].offset + 1 for tp, ms in batch.items()})
+            await self.consumer.commit(released.positions)
         count_raised(fresh, self.raised)
         metrics.BATCH_SECONDS.labels("batch").observe(time.perf_counter() - started)
         return len(signals)
 
-    def _decode(self, batch: Batch, stored: Mapping[tuple[str, int], int]) -> list[Signal]:
-        signals: list[Signal] = []
+    @staticmethod
+    def _unseen(
+        tp: TopicPartition, records: list[Held], stored: Mapping[tuple[str, int], int]
+    ) -> list[Held]:
+        start = stored.get((tp.topic, tp.partition), 0)
+        return [r for r in records if r.offset >= start]  # else another worker committed it
+
+    def _hold(self, batch: Batch) -> None:
+        """Decode the batch's records and hold them for the event-time merge."""
         for tp, messages in batch.items():
             source = self._sources[tp.topic]
-            start = stored.get((tp.topic, tp.partition), 0)
+            held = self._held.setdefault(tp, [])
             for message in messages:
-                if message.offset < start:  # another worker committed it after a rebalance
-                    metrics.RECORDS.labels(source, "skipped").inc()
-                    continue
                 decoded = decode(source, message.value)
                 if isinstance(decoded, RejectedRecord):
                     metrics.RECORDS.labels(source, "rejected").inc()
                     log.warning("%s[%d]@%d: %s", tp.topic, tp.partition, message.offset, decoded)
-                    continue
-                metrics.RECORDS.labels(source, "applied").inc()
+                    decoded = []  # passed over, its offset still committed
+                else:
+                    metrics.RECORDS.labels(source, "applied").inc()
                 for signal in decoded:
                     if isinstance(signal, TierChanged):
                         direction = "promoted" if signal.promoted else "demoted"
                         metrics.PROMOTIONS_SEEN.labels(direction, signal.tier).inc()
-                signals += decoded
-        return signals
+                held.append(Held(message.offset, tuple(decoded)))
 
     async def _fold(self, conn: state_store.Connection, signals: list[Signal]) -> list[Alert]:
         ids = {s.lead_id for s in signals if s.lead_id is not None}
         ids |= {s.surviving_lead_id for s in signals if isinstance(s, Merged)}
         before = await state_store.load_leads(conn, ids)
-        after, alerts = tracking.fold(before, signals, self.config)
+        after, alerts = tracking.fold_in_order(before, signals, self.config)
         changed = [lead for key, lead in after.items() if before.get(key) != lead]
         await state_store.save_leads(conn, changed, self.config)
         return alerts
@@ -192,20 +214,20 @@ class StaleDetector:
         """Flag leads idle past their allowed time at `now` (default: the event-time clock)."""
         return await self.sweeper.sweep(now)
 
-    async def _caught_up(self) -> bool:
-        """Whether every assigned partition was read up to its last stable offset."""
-        caught_up = True
+    async def _settled(self) -> set[TopicPartition]:
+        """The assigned partitions read up to their last stable offset."""
+        settled: set[TopicPartition] = set()
         for tp in self.consumer.assignment():
             end = self.consumer.last_stable_offset(tp)
             if end is None:
                 end = self.consumer.highwater(tp)
             if end is None:  # no fetch answered for it yet
-                caught_up = False
                 continue
             lag = max(0, end - await self.consumer.position(tp))
             metrics.LAG.labels(tp.topic, str(tp.partition)).set(lag)
-            caught_up = caught_up and lag == 0
-        return caught_up
+            if lag == 0:
+                settled.add(tp)
+        return settled
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume and sweep until `stop` is set; failed batches are retried from the database."""
