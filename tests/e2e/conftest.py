@@ -75,7 +75,12 @@ def running_system(
         "DATABASE_URL": database_url,
         "LEADFUNNEL_INGEST_PORT": str(ingest_port),
         "LEADFUNNEL_QUERY_PORT": str(query_port),
+        "LEADFUNNEL_SCORING_WEB_PORT": str(free_port()),
         "LEADFUNNEL_LOG_LEVEL": "warning",
+        # the workers' own ports too, so a system already running (make run) does not collide
+        "LEADFUNNEL_PROJECTOR_METRICS_PORT": str(free_port()),
+        "LEADFUNNEL_ALERTS_METRICS_PORT": str(free_port()),
+        "LEADFUNNEL_SCORING_WEB_PORT": str(free_port()),
     }
     log = tmp_path_factory.mktemp("system") / "system.log"
     with log.open("wb") as sink:
