@@ -75,7 +75,6 @@ def running_system(
         "DATABASE_URL": database_url,
         "LEADFUNNEL_INGEST_PORT": str(ingest_port),
         "LEADFUNNEL_QUERY_PORT": str(query_port),
-        "LEADFUNNEL_SCORING_WEB_PORT": str(free_port()),
         "LEADFUNNEL_LOG_LEVEL": "warning",
         # the workers' own ports too, so a system already running (make run) does not collide
         "LEADFUNNEL_PROJECTOR_METRICS_PORT": str(free_port()),
