@@ -20,7 +20,9 @@ function table(i18n, report) {
     h("tbody", {}, report.indicators.map((indicator) => h("tr", { "data-indicator": indicator.name, "data-status": indicator.status },
       h("td", {}, zh ? indicator.label_zh : indicator.label),
       h("td", { class: "num", "data-key": "value" }, shown(i18n, indicator),
-        h("div", { class: "muted small" }, `${i18n.num(indicator.numerator)} / ${i18n.num(indicator.denominator)}`)),
+        h("div", { class: "muted small" }, indicator.unit === "ratio"
+          ? `${i18n.num(indicator.numerator)} / ${i18n.num(indicator.denominator)}`
+          : `n = ${indicator.denominator}`)),
       h("td", {}, i18n.range(indicator.normal_range)),
       h("td", {}, i18n.range(indicator.alarm_range)),
       h("td", {}, h("span", { class: `light ${indicator.status}`, "data-testid": `light-${indicator.name}` }, i18n.t(indicator.status))),

@@ -41,7 +41,7 @@ function scoreChart(i18n, history, detail) {
       title: `${i18n.when(change.occurred_at)} ${i18n.tier(change.from_tier)} → ${i18n.tier(change.to_tier)} (${change.reasons.join("; ")})` };
   });
   const chart = lineChart({
-    series: [{ name: i18n.t("score"), points, hideDots: points.length > 60 }], markers, testid: "score-chart", width: 760, height: 260,
+    series: [{ name: i18n.t("score"), points, hideDots: points.length > 60 }], markers, testid: "score-chart", width: 1040, height: 280,
     xFormat: (x) => i18n.date(new Date(x).toISOString()), yFormat: i18n.num,
     yMax: Math.max(100, ...points.map((p) => p.y)) * 1.05, step: false,
   });

@@ -44,12 +44,28 @@ function staleTable(ctx, rows) {
   });
 }
 
+const STALE_LIMIT = 200;
+
+async function staleCard(ctx) {
+  const { i18n, get, config } = ctx;
+  const box = h("div", { class: "scroll" });
+  const note = h("p", { class: "muted small" });
+  async function draw(tier) {
+    const page = await get("/v1/leads", { stale: "true", stale_days: config.stale_days, tier, limit: STALE_LIMIT });
+    box.replaceChildren(staleTable(ctx, page.items).element);
+    note.textContent = page.next_cursor ? i18n.t("stale_more", { n: STALE_LIMIT }) : "";
+  }
+  const tiers = h("select", { "data-testid": "stale-tier", onchange: (event) => draw(event.target.value) },
+    h("option", { value: "" }, i18n.t("all")),
+    ["lead", "mql", "sql", "opportunity"].map((tier) => h("option", { value: tier }, i18n.tier(tier))));
+  await draw("");
+  return card(i18n.t("stale"), i18n.t("stale_hint", { days: i18n.num(config.stale_days) }),
+    h("div", { class: "filters" }, h("label", {}, i18n.t("tier"), tiers)), note, box);
+}
+
 export async function renderLeads(ctx) {
   const { i18n, main, get, live, config } = ctx;
-  const [promotions, stale] = await Promise.all([
-    get("/v1/dashboard/promotions", { limit: 50 }),
-    get("/v1/leads", { stale: "true", stale_days: config.stale_days, limit: 200 }),
-  ]);
+  const [promotions, stale] = await Promise.all([get("/v1/dashboard/promotions", { limit: 50 }), staleCard(ctx)]);
   const promoted = promotionsTable(ctx);
   promoted.setRows(promotions.items);
   const open = h("input", { type: "text", placeholder: i18n.t("lead_id"), "data-testid": "open-lead" });
@@ -60,8 +76,8 @@ export async function renderLeads(ctx) {
   main.replaceChildren(
     h("h1", {}, i18n.t("leads_title")),
     h("section", { class: "card" }, jump),
-    card(i18n.t("promotions"), i18n.t("promotions_hint"), promoted.element),
-    card(i18n.t("stale"), i18n.t("stale_hint", { days: i18n.num(config.stale_days) }), staleTable(ctx, stale.items).element),
+    card(i18n.t("promotions"), i18n.t("promotions_hint"), h("div", { class: "scroll" }, promoted.element)),
+    stale,
   );
   let shown = promotions.items;
   live.subscribe((items, fresh) => {
