@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -13,13 +12,13 @@ from typing import Any
 import orjson
 import pytest
 from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from services.channels.config import DEFAULT_BOT_USER_AGENTS
 from services.pii import keyed_hash
 from services.settings import DEV_WRITE_KEY, Settings
+from tests.e2e.browser import start_chromium
 from tests.integration.test_channels_support import TopicWatch
 from tests.integration.test_ingest_support import own_topics, running_ingest
 
@@ -32,16 +31,6 @@ PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Pricing</title
   <input name="email" type="email"><input name="mobile" type="text">
   <input name="company" type="text"><button id="submit" type="submit">Start trial</button>
 </form></body></html>"""
-FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-)
 
 
 def local_site(pages: dict[str, str]) -> tuple[ThreadingHTTPServer, str]:
@@ -76,17 +65,8 @@ def local_site(pages: dict[str, str]) -> tuple[ThreadingHTTPServer, str]:
 @pytest.fixture
 def chromium(tmp_path: Path) -> Iterator[webdriver.Chrome]:
     """Debian's chromium under its chromedriver, fresh profile; fails when they are missing."""
-    browser, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    if not browser or not driver:
-        pytest.fail(
-            "chromium and chromedriver are required: run deploy/local/tools.sh", pytrace=False
-        )
-    options = webdriver.ChromeOptions()
-    options.binary_location = browser
-    for flag in (*FLAGS, f"--user-data-dir={tmp_path / 'profile'}"):
-        options.add_argument(flag)
-    options.add_experimental_option("prefs", {"download.default_directory": str(tmp_path)})
-    session = webdriver.Chrome(options=options, service=Service(executable_path=driver))
+    prefs = {"download.default_directory": str(tmp_path)}
+    session = start_chromium(tmp_path / "profile", prefs=prefs)
     try:
         yield session
     finally:
