@@ -1,0 +1,335 @@
+"""The dashboard in headless chromium, against the running system fed with the demo data set:
+the numbers shown are the API's, filters redraw the chart, new promotions appear live."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+from demo.dataset import Dataset, build_dataset
+from demo.feed import feed, wait_ready
+from demo.plan import DemoConfig
+from services.settings import DEV_READ_TOKEN, DEV_WRITE_KEY
+from tests.e2e.browser import start_chromium
+from tests.e2e.conftest import ROOT, RunningSystem
+
+ARTIFACTS = ROOT / "test-artifacts"
+LEADS = 300
+STEPS = ("lead", "mql", "sql", "opportunity", "won")
+BAR = 0.5  # LEADFUNNEL_DASHBOARD_CONVERSION_BAR's default
+
+
+@dataclass(frozen=True)
+class FedSystem:
+    """The running system after the demo data set went through it, and a reader of its API."""
+
+    system: RunningSystem
+    data: Dataset
+    api: httpx.Client
+
+    @property
+    def dashboard(self) -> str:
+        return f"{self.system.query_url}/dashboard"
+
+    def get(self, path: str, **params: Any) -> Any:
+        answer = self.api.get(path, params=params)
+        answer.raise_for_status()
+        return answer.json()
+
+
+def expected_funnel(data: Dataset) -> dict[str, int]:
+    """The tier counts the data set was built to reach."""
+    return {
+        "lead": len(data.journeys),
+        "mql": sum(j.mql_at is not None for j in data.journeys),
+        "sql": sum(j.sql_at is not None for j in data.journeys),
+        "opportunity": sum(len(plan.stays) > 1 for plan in data.opportunities),
+        "won": sum(any(s.outcome == "won" for s in plan.stays) for plan in data.opportunities),
+    }
+
+
+def wait_until_projected(api: httpx.Client, data: Dataset, timeout: float = 90) -> None:
+    """Until the query API's funnel and stage table hold the whole data set."""
+    want, got = expected_funnel(data), {}
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        rows = api.get("/v1/funnel/tiers").json()["rows"]
+        got = {step: rows[0][step] for step in STEPS} if rows else {}
+        stages = api.get("/v1/funnel/stages").json()["rows"]
+        entered = next((r["entered"] for r in stages if r["stage"] == "first_contact"), 0)
+        if got == want and entered == len(data.opportunities):
+            return
+        time.sleep(1)
+    pytest.fail(f"the data set was not projected in {timeout}s: {got} != {want}", pytrace=False)
+
+
+@pytest.fixture(scope="module")
+def fed(running_system: RunningSystem) -> Iterator[FedSystem]:
+    """The demo data set posted through the public APIs and projected."""
+    data = build_dataset(DemoConfig(leads=LEADS, seed=2026), datetime.now(UTC))
+    with httpx.Client(auth=(DEV_WRITE_KEY, ""), timeout=30) as ingest:
+        wait_ready(ingest, running_system.ingest_url, 30)
+        tally = feed(ingest, running_system.ingest_url, data.posts)
+    assert not tally.rejected
+    headers = {"Authorization": f"Bearer {DEV_READ_TOKEN}"}
+    with httpx.Client(base_url=running_system.query_url, headers=headers, timeout=10) as api:
+        wait_until_projected(api, data)
+        yield FedSystem(running_system, data, api)
+
+
+@pytest.fixture(scope="module")
+def browser(fed: FedSystem, tmp_path_factory: pytest.TempPathFactory) -> Iterator[webdriver.Chrome]:
+    """Chromium that entered the read token once (the dashboard keeps it in localStorage)."""
+    session = start_chromium(tmp_path_factory.mktemp("chromium"), window=(1280, 1250))
+    try:
+        session.get(f"{fed.dashboard}/funnel")
+        field = WebDriverWait(session, 15).until(
+            lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=token-input]")
+        )
+        field.send_keys(DEV_READ_TOKEN)
+        session.find_element(By.CSS_SELECTOR, "[data-testid=token-save]").click()
+        ready(session, "funnel")
+        yield session
+    finally:
+        session.quit()
+
+
+def ready(browser: webdriver.Chrome, page: str, timeout: float = 20) -> None:
+    """Wait until the page has drawn its data."""
+    WebDriverWait(browser, timeout).until(
+        lambda d: d.find_element(By.ID, "app").get_attribute("data-ready") == page
+    )
+
+
+def open_page(browser: webdriver.Chrome, url: str, page: str) -> None:
+    browser.get(url)
+    ready(browser, page)
+    assert_no_console_errors(browser)
+
+
+def assert_no_console_errors(browser: webdriver.Chrome) -> None:
+    """The page's scripts logged no error (the log is drained on each read)."""
+    errors = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert not errors
+
+
+def shot(browser: webdriver.Chrome, name: str) -> Path:
+    """Save a screenshot under test-artifacts/ (kept out of git)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"dashboard-{name}.png"
+    browser.execute_script("window.scrollTo(0, 0)")
+    browser.save_screenshot(str(path))
+    return path
+
+
+def number(text: str) -> float:
+    """The number in a shown value: '1,200' → 1200, '89.3%' → 89.3, '2.1 天' → 2.1."""
+    found = re.search(r"-?[\d,]+(\.\d+)?", text)
+    assert found, text
+    return float(found.group(0).replace(",", ""))
+
+
+def shown_funnel(browser: webdriver.Chrome) -> dict[str, int]:
+    return browser.execute_script(  # type: ignore[no-any-return]
+        "return Object.fromEntries([...document.querySelectorAll("
+        "'[data-testid=tier-funnel] [data-step]')].map(g => [g.dataset.step, +g.dataset.count]))"
+    )
+
+
+def table_rows(browser: webdriver.Chrome, testid: str) -> list[dict[str, Any]]:
+    return browser.execute_script(  # type: ignore[no-any-return]
+        "return [...document.querySelectorAll(`[data-testid=${arguments[0]}] tbody tr[data-row]`)]"
+        ".map(tr => ({row: tr.dataset.row, cls: tr.className, cells: Object.fromEntries("
+        "[...tr.cells].map(td => [td.dataset.key, td.textContent.trim()]))}))",
+        testid,
+    )
+
+
+def test_funnel_page_shows_the_apis_tier_counts_and_stage_table(
+    fed: FedSystem, browser: webdriver.Chrome
+) -> None:
+    open_page(browser, f"{fed.dashboard}/funnel", "funnel")
+    tiers = fed.get("/v1/funnel/tiers")["rows"][0]
+    stages = {row["stage"]: row for row in fed.get("/v1/funnel/stages")["rows"]}
+
+    assert shown_funnel(browser) == {step: tiers[step] for step in STEPS}
+    for step in STEPS:
+        text = browser.find_element(By.CSS_SELECTOR, f"[data-testid=count-{step}]").text
+        assert number(text) == tiers[step]
+    rows = table_rows(browser, "stage-table")
+    assert [row["row"] for row in rows] == list(stages)
+    for row in rows:
+        api = stages[row["row"]]
+        assert number(row["cells"]["entered"]) == api["entered"]
+        assert number(row["cells"]["avg_days"]) == pytest.approx(api["avg_days"], abs=0.051)
+        assert number(row["cells"]["conversion_rate"]) == pytest.approx(
+            100 * api["conversion_rate"], abs=0.051
+        )
+        assert ("below-bar" in row["cls"]) == (api["conversion_rate"] < BAR)
+    assert "报价谈判" in rows[3]["cells"]["stage"] and "below-bar" in rows[3]["cls"]
+    shot(browser, "funnel")
+
+
+def test_choosing_a_channel_and_a_month_redraws_the_funnel_with_their_numbers(
+    fed: FedSystem, browser: webdriver.Chrome
+) -> None:
+    open_page(browser, f"{fed.dashboard}/funnel", "funnel")
+    before = shown_funnel(browser)
+
+    Select(browser.find_element(By.CSS_SELECTOR, "[data-testid=filter-channel]")).select_by_value(
+        "wechat"
+    )
+    WebDriverWait(browser, 15).until(lambda d: shown_funnel(d) != before)
+    ready(browser, "funnel")
+    wechat = fed.get("/v1/funnel/tiers", channel="wechat")["rows"][0]
+    assert shown_funnel(browser) == {step: wechat[step] for step in STEPS}
+    assert "channel=wechat" in browser.current_url
+    shot(browser, "funnel-wechat")
+
+    month = (datetime.now(UTC).replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    following = (datetime.strptime(month, "%Y-%m") + timedelta(days=32)).strftime("%Y-%m")
+    Select(browser.find_element(By.CSS_SELECTOR, "[data-testid=filter-period]")).select_by_value(
+        month
+    )
+    WebDriverWait(browser, 15).until(lambda d: f"period={month}" in d.current_url)
+    ready(browser, "funnel")
+    answer = fed.get(
+        "/v1/funnel/tiers", channel="wechat", **{"from": f"{month}-01", "to": f"{following}-01"}
+    )
+    expected = answer["rows"][0] if answer["rows"] else dict.fromkeys(STEPS, 0)
+    assert shown_funnel(browser) == {step: expected[step] for step in STEPS}
+
+
+def test_health_page_lights_are_the_health_checks_month_by_month(
+    fed: FedSystem, browser: webdriver.Chrome
+) -> None:
+    month = datetime.now(UTC).strftime("%Y-%m")
+    previous = (datetime.now(UTC).replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    open_page(browser, f"{fed.dashboard}/health", "health")
+
+    for shown_month in (month, previous):
+        if shown_month != month:
+            browser.find_element(By.CSS_SELECTOR, "[data-testid=health-prev]").click()
+            WebDriverWait(browser, 15).until(
+                lambda d, m=shown_month: (
+                    d.find_element(By.CSS_SELECTOR, "[data-testid=health-month]").text == m
+                )
+            )
+            ready(browser, "health")
+        report = fed.get("/v1/health-check", month=shown_month)
+        lights = browser.execute_script(
+            "return Object.fromEntries([...document.querySelectorAll("
+            "'[data-testid=health-table] tr[data-indicator]')].map(tr =>"
+            " [tr.dataset.indicator, tr.dataset.status]))"
+        )
+        assert lights == {i["name"]: i["status"] for i in report["indicators"]}
+        assert {i["status"] for i in report["indicators"]} != {"no_data"}
+    shot(browser, "health")
+
+
+def test_leads_page_sorts_stale_leads_and_shows_new_promotions_live(
+    fed: FedSystem, browser: webdriver.Chrome
+) -> None:
+    open_page(browser, f"{fed.dashboard}/leads", "leads")
+    stale = fed.get("/v1/leads", stale="true", stale_days=7, limit=200)["items"]
+    promotions = fed.get("/v1/dashboard/promotions", limit=50)["items"]
+
+    assert {row["row"] for row in table_rows(browser, "stale-table")} == {
+        lead["lead_id"] for lead in stale
+    }
+    assert {row["row"] for row in table_rows(browser, "promotions-table")} == {
+        p["transition_id"] for p in promotions
+    }
+    score_header = "[data-testid=stale-table] th[data-key=score] button"
+    browser.find_element(By.CSS_SELECTOR, score_header).click()
+    ascending = [number(r["cells"]["score"]) for r in table_rows(browser, "stale-table")]
+    browser.find_element(By.CSS_SELECTOR, score_header).click()
+    descending = [number(r["cells"]["score"]) for r in table_rows(browser, "stale-table")]
+    assert ascending == sorted(ascending) and descending == sorted(ascending, reverse=True)
+
+    post_a_new_mql(fed.system.ingest_url)
+    WebDriverWait(browser, 45).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=promotions-table] tr.new")
+    )
+    assert browser.find_elements(By.CSS_SELECTOR, "[data-testid=toast]")
+    assert number(browser.find_element(By.CSS_SELECTOR, "[data-testid=live-count]").text) >= 1
+    shot(browser, "leads")
+
+
+def post_a_new_mql(ingest_url: str) -> None:
+    """A visitor who, right now, submits a form and watches two product videos (MQL)."""
+    visitor = f"anon-e2e-{uuid.uuid4().hex[:8]}"
+    now = datetime.now(UTC)
+    events = [
+        ("form_submitted", {"form_id": "contact-sales"}, {"email": f"{visitor}@example.cn"}),
+        ("video_watched", {"video_id": "v1", "percent": 80}, {}),
+        ("video_watched", {"video_id": "v2", "percent": 90}, {}),
+    ]
+    body = {
+        "events": [
+            {
+                "type": kind,
+                "channel": "website",
+                "occurred_at": (now - timedelta(seconds=10 - n)).isoformat(),
+                "identities": {"anonymous_id": visitor, **extra},
+                "properties": properties,
+            }
+            for n, (kind, properties, extra) in enumerate(events)
+        ]
+    }
+    answer = httpx.post(f"{ingest_url}/v1/events/batch", json=body, auth=(DEV_WRITE_KEY, ""))
+    assert answer.status_code == 200, answer.text
+
+
+def test_lead_page_shows_score_history_breakdown_stages_and_timeline(
+    fed: FedSystem, browser: webdriver.Chrome
+) -> None:
+    promotions = fed.get("/v1/dashboard/promotions", limit=500)["items"]
+    lead_id = next(p["lead_id"] for p in promotions if p["to_tier"] == "opportunity")
+    detail = fed.get(f"/v1/leads/{lead_id}", timeline_limit=200)
+    history = fed.get(f"/v1/dashboard/leads/{lead_id}/score-history")
+
+    open_page(browser, f"{fed.dashboard}/leads/{lead_id}", "lead")
+
+    shown_score = browser.find_element(By.CSS_SELECTOR, "[data-testid=lead-score]").text
+    assert number(shown_score) == pytest.approx(detail["profile"]["score"], abs=0.051)
+    bars = browser.execute_script(
+        "return [...document.querySelectorAll('[data-testid=breakdown] [data-rule]')]"
+        ".map(g => [g.dataset.rule, +g.dataset.points])"
+    )
+    assert bars == [[line["rule"], line["points"]] for line in detail["score"]["breakdown"]]
+    dots = browser.find_elements(By.CSS_SELECTOR, "[data-testid=score-chart] circle.marker")
+    assert len(dots) == len(detail["tier_history"]) and history["points"]
+    stage_rows = browser.find_elements(By.CSS_SELECTOR, "[data-testid=stage-history] tbody tr")
+    assert len(stage_rows) == max(1, len(detail["stage_history"]))
+    items = browser.find_elements(By.CSS_SELECTOR, "[data-testid=timeline] li")
+    assert len(items) == len(detail["timeline"])
+    shot(browser, "lead")
+
+
+def test_english_labels_on_request_chinese_stage_names_by_default(
+    fed: FedSystem, browser: webdriver.Chrome
+) -> None:
+    open_page(browser, f"{fed.dashboard}/funnel", "funnel")
+    assert "需求确认" in browser.find_element(By.CSS_SELECTOR, "[data-testid=stage-table]").text
+
+    browser.find_element(By.CSS_SELECTOR, "[data-testid=language]").click()
+    ready(browser, "funnel")
+    table = browser.find_element(By.CSS_SELECTOR, "[data-testid=stage-table]").text
+    assert "Needs confirmed" in table and "Quote & negotiation" in table
+    shot(browser, "funnel-en")
+    assert_no_console_errors(browser)
+    browser.find_element(By.CSS_SELECTOR, "[data-testid=language]").click()
+    ready(browser, "funnel")
