@@ -104,6 +104,12 @@ def fed(running_system: RunningSystem) -> Iterator[FedSystem]:
 @pytest.fixture(scope="module")
 def browser(fed: FedSystem, tmp_path_factory: pytest.TempPathFactory) -> Iterator[webdriver.Chrome]:
     """Chromium that entered the read token once (the dashboard keeps it in localStorage)."""
+    if httpx.get(f"{fed.dashboard}/funnel").status_code != 200:
+        pytest.fail(
+            "the query service does not serve /dashboard/: services/query/app.py must include"
+            " services.dashboard.dashboard_router(settings)",
+            pytrace=False,
+        )
     session = start_chromium(tmp_path_factory.mktemp("chromium"), window=(1280, 1250))
     try:
         session.get(f"{fed.dashboard}/funnel")
