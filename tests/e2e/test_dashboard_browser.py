@@ -69,17 +69,33 @@ def is_close(got: dict[str, int], want: dict[str, int]) -> bool:
     return bool(got) and all(abs(got[k] - want[k]) <= max(2, 0.03 * want[k]) for k in want)
 
 
-def wait_until_projected(api: httpx.Client, data: Dataset, timeout: float = 90) -> None:
-    """Until the query API holds the whole data set: every lead, every opportunity's first
-    stage, tier counts close to the intended ones and holding still for a few seconds."""
-    want, got, last, still = expected_funnel(data), {}, {}, 0
+def projected(api: httpx.Client) -> dict[str, int]:
+    """The all-time tier counts and first-contact stays the query API holds now."""
+    rows = api.get("/v1/funnel/tiers").json()["rows"]
+    counts = {step: rows[0][step] if rows else 0 for step in STEPS}
+    stages = api.get("/v1/funnel/stages").json()["rows"]
+    counts["first_contact"] = next(
+        (r["entered"] for r in stages if r["stage"] == "first_contact"), 0
+    )
+    return counts
+
+
+def wait_until_projected(
+    api: httpx.Client, data: Dataset, before: dict[str, int], timeout: float = 90
+) -> None:
+    """Until the query API holds the whole data set on top of what it held `before`: every
+    lead, every opportunity's first stage, tier counts close to the intended ones and holding
+    still for a few seconds."""
+    intended = expected_funnel(data)
+    want = {step: before[step] + intended[step] for step in STEPS}
+    got, last, still = {}, {}, 0
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and still < 4:
-        rows = api.get("/v1/funnel/tiers").json()["rows"]
-        got = {step: rows[0][step] for step in STEPS} if rows else {}
-        stages = api.get("/v1/funnel/stages").json()["rows"]
-        entered = next((r["entered"] for r in stages if r["stage"] == "first_contact"), 0)
-        complete = got.get("lead") == len(data.journeys) and entered == len(data.opportunities)
+        now = projected(api)
+        got = {step: now[step] for step in STEPS}
+        complete = got["lead"] == want["lead"] and now["first_contact"] == before[
+            "first_contact"
+        ] + len(data.opportunities)
         still = still + 1 if complete and is_close(got, want) and got == last else 0
         last = got
         time.sleep(1)
@@ -91,13 +107,16 @@ def wait_until_projected(api: httpx.Client, data: Dataset, timeout: float = 90) 
 def fed(running_system: RunningSystem) -> Iterator[FedSystem]:
     """The demo data set posted through the public APIs and projected."""
     data = build_dataset(DemoConfig(leads=LEADS, seed=2026), datetime.now(UTC))
-    with httpx.Client(auth=(DEV_WRITE_KEY, ""), timeout=30) as ingest:
-        wait_ready(ingest, running_system.ingest_url, 30)
-        tally = feed(ingest, running_system.ingest_url, data.posts)
-    assert not tally.rejected
     headers = {"Authorization": f"Bearer {DEV_READ_TOKEN}"}
-    with httpx.Client(base_url=running_system.query_url, headers=headers, timeout=10) as api:
-        wait_until_projected(api, data)
+    with (
+        httpx.Client(auth=(DEV_WRITE_KEY, ""), timeout=30) as ingest,
+        httpx.Client(base_url=running_system.query_url, headers=headers, timeout=10) as api,
+    ):
+        wait_ready(ingest, running_system.ingest_url, 30)
+        before = projected(api)
+        tally = feed(ingest, running_system.ingest_url, data.posts)
+        assert not tally.rejected
+        wait_until_projected(api, data, before)
         yield FedSystem(running_system, data, api)
 
 
