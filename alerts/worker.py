@@ -145,6 +145,7 @@ class StaleDetector:
         self._hold(batch)
         settled = await self._settled()
         applied = await self._apply(settled) if self._held else 0
+        self._held = {tp: records for tp, records in self._held.items() if records}
         if not self._held and settled >= self.consumer.assignment():
             await self.sweep()
         return applied
@@ -154,9 +155,13 @@ class StaleDetector:
         started = time.perf_counter()
         async with self.pool.acquire() as conn, conn.transaction():
             stored = await state_store.load_positions(conn, self.name)
-            held = {tp: self._unseen(tp, records, stored) for tp, records in self._held.items()}
+            # Records already applied (re-read after a seek or rebalance) leave the holding
+            # area for good: held, they would block the sweep forever.
+            self._held = {
+                tp: self._unseen(tp, records, stored) for tp, records in self._held.items()
+            }
             assigned = sorted(self.consumer.assignment())
-            released = ordering.release(held, assigned, settled)
+            released = ordering.release(self._held, assigned, settled)
             if not released.positions:
                 return 0  # every partition waits for one that is behind
             wanted = unresolved_opportunities(released.signals)
