@@ -12,6 +12,7 @@ from aiokafka.errors import KafkaError
 from fastapi import FastAPI
 
 from alerts.http import health_check_router
+from services.dashboard import dashboard_router
 from services.ops_http import kafka_check, ops_router, postgres_check
 from services.query import funnel_api, leads_api
 from services.query.auth import ReadAccess
@@ -55,6 +56,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(funnel_api.router)
     app.include_router(leads_api.router)
     app.include_router(health_check_router(settings, dependencies=[ReadAccess]))
+    app.include_router(dashboard_router(settings))
     instrument(app)
     app.include_router(
         ops_router(
