@@ -19,3 +19,10 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null
     && DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y --no-install-recommends chromium chromium-driver
 fi
 chromedriver --version 2>&1 | head -1
+# CJK fonts, so headless chromium renders the dashboard's Chinese labels in screenshots.
+if ! fc-list 2>/dev/null | grep -qi "wenquanyi\|wqy"; then
+  echo "[tools] installing fonts-wqy-microhei (Chinese labels in browser screenshots)"
+  if [[ $(id -u) -eq 0 ]]; then SUDO=(); else SUDO=(sudo); fi
+  DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y --no-install-recommends fonts-wqy-microhei \
+    || { "${SUDO[@]}" apt-get update && DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y --no-install-recommends fonts-wqy-microhei; }
+fi
