@@ -9,6 +9,7 @@ import sys
 BENCHMARKS: dict[str, str] = {
     "ingest": "bench.ingest",
     "funnel": "bench.funnel",
+    "scoring": "bench.scoring",
 }
 
 

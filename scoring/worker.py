@@ -1,10 +1,11 @@
 """The Faust app of the scoring worker, built from Settings: topics, tables, batch plumbing.
 
 Every batch runs *gather → decide (pure: `scoring.resolving`, `scoring.folding`) → publish and
-wait for the broker's acknowledgements → write the tables → flush the changelogs*; only then
-does Faust ack the batch's offsets. A crash at any point therefore replays inputs from table
-states that are at most as new as the published outputs, and the pure decisions reproduce the
-same outputs with the same ids (docs/scoring.md, "Exactly once").
+wait for the broker's acknowledgements → write the tables*; then Faust acks the batch, and it
+flushes the producer (the changelog writes) before it commits those offsets. A crash at any
+point therefore replays inputs from table states that are at most as new as the published
+outputs, and the pure decisions reproduce the same outputs with the same ids (docs/scoring.md,
+"Exactly once").
 """
 
 from __future__ import annotations
@@ -86,6 +87,11 @@ class KeyedTable(faust.Table):  # type: ignore[type-arg]
 
     def partition_for_key(self, key: Any) -> int:
         return self.partition_of(key)
+
+    def _serializer_from_type(self, typ: Any) -> str:
+        # str keys as plain UTF-8 (not JSON): the changelog key and the partition hash are then
+        # the same bytes as on the input topics, and Faust's table_route agrees on the owner.
+        return "raw"
 
 
 class ScoringWorker:
@@ -218,7 +224,7 @@ class ScoringWorker:
     async def _publish_then_store(
         self, fx: Effects, writes: list[tuple[Any, dict[str, bytes]]], generation: int
     ) -> bool:
-        """Publish and await every send, then write the tables and flush their changelogs."""
+        """Publish and await every send, then write the tables (and their changelogs)."""
         try:
             # the transaction manager under exactly_once (sends grouped by partition), else the
             # plain producer
@@ -240,9 +246,7 @@ class ScoringWorker:
                 log.warning("rebalanced mid-batch: the new owner redoes it from its table")
                 return False
             for table, changes in writes:
-                for key, value in changes.items():
-                    table[key] = value
-            await producer.flush()
+                await self._store(producer, table, changes)
         except asyncio.CancelledError:
             raise
         except Exception:  # the broker refused: never let Faust ack what was not stored
@@ -253,6 +257,23 @@ class ScoringWorker:
             os._exit(CRASHED)
         return True
 
+    async def _store(self, producer: Any, table: Any, changes: dict[str, bytes]) -> None:
+        """Set table values and send their changelog records straight to the producer.
+
+        Faust's own path (`table[key] = value`) queues each record in its producer buffer, which
+        is drained one awaited send at a time and capped at 100 pending: it was the worker's
+        bottleneck. The records sent here are not awaited: Faust flushes the producer before it
+        commits any offset, so a committed input always has its table writes stored, and a
+        record the broker finally refuses stops the process before anything else is committed.
+        """
+        topic = table.changelog_topic.get_topic_name()
+        for key, value in changes.items():
+            table.data[key] = value  # the store itself: no second changelog record from Faust
+            sent = await producer.send(
+                topic, key.encode(), value, self.partition_of(key), None, None
+            )
+            sent.add_done_callback(_fatal_if_failed)
+
     def _done(self, agent: str, events: Sequence[Any], fx: Effects, started: float) -> None:
         for event in events:
             message = event.message
@@ -260,6 +281,15 @@ class ScoringWorker:
         metrics.record(fx.counts, fx.scored_received_at)
         metrics.BATCH.labels(agent).observe(time.perf_counter() - started)
         metrics.BATCH_SIZE.labels(agent).observe(len(events))
+
+
+def _fatal_if_failed(sent: asyncio.Future[Any]) -> None:
+    if not sent.cancelled() and sent.exception() is not None:
+        log.critical(
+            "a changelog record was refused; exiting to be restarted: %r", sent.exception()
+        )
+        logging.shutdown()
+        os._exit(CRASHED)
 
 
 def _now() -> datetime:

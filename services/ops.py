@@ -44,6 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("create-topics", help="create the declared topics that are missing")
     sub.add_parser("migrate", help="apply pending database migrations")
     sub.add_parser("rebuild", help="re-project the funnel read models from the log, then swap")
+    rescore = sub.add_parser("rescore", help="replay the log under new scoring rules; report")
+    rescore.add_argument("rules", help="the new rules YAML file")
+    rescore.add_argument("--write-shadow", action="store_true", help="store the shadow table")
     sub.add_parser("credentials", help="print the development credentials and URLs")
     wait_services = sub.add_parser("wait-services", help="wait for every /readyz, print URLs")
     wait_services.add_argument("--timeout", type=float, default=60)
@@ -67,6 +70,9 @@ def main(argv: list[str] | None = None) -> int:
                     settings.topic_replication,
                 )
                 print(f"[topics] created {created}" if created else "[topics] all present")
+                from scoring.provision import prepare_topics
+
+                prepare_topics(settings)  # the scoring worker's internal and nurture topics
             case "migrate":
                 applied = apply_migrations(settings.database_url)
                 print(f"[migrate] applied {applied}" if applied else "[migrate] up to date")
@@ -75,6 +81,11 @@ def main(argv: list[str] | None = None) -> int:
 
                 report = asyncio.run(rebuild(settings))
                 print(f"[rebuild] {report.messages} messages into {report.schema}")
+            case "rescore":
+                from scoring.rescore import rescore as replay_under
+
+                replayed = asyncio.run(replay_under(settings, args.rules, shadow=args.write_shadow))
+                print(replayed.text())
             case "credentials":
                 _print_credentials(settings)
             case "wait-services":
