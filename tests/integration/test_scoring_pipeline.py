@@ -79,7 +79,9 @@ async def test_events_posted_over_http_promote_a_lead_to_mql_then_sql_on_the_pro
         chat = {"communication_id": "c-1", "kind": "call"}  # ineffective: no need, no next step
         post(ingest, "communication_logged", t0 + timedelta(minutes=5), crm, properties=chat)
         post(ingest, "sales_stage_changed", t0 + timedelta(minutes=6), crm, properties=stage)
-        outputs = await reader.until(lambda o: bool(_promotions_to(o, Tier.OPPORTUNITY)))
+        outputs = await reader.until(
+            lambda o: bool(_promotions_to(o, Tier.OPPORTUNITY)) and len(o.resolved) == 7
+        )
 
     (sql,) = _promotions_to(outputs, Tier.SQL)
     assert (sql.from_tier, sql.trigger_event_id, sql.reasons) == (
@@ -133,7 +135,8 @@ async def test_wechat_follower_and_ad_form_with_a_website_visitors_phone_become_
 
         def merged_and_scored(o: Outputs) -> bool:
             latest = o.latest_scores().get(survivor)
-            return bool(o.merges) and latest is not None and latest.score == expected.score
+            merged = len({m.merged_lead_id for m in o.merges}) == 2
+            return merged and latest is not None and latest.score == expected.score
 
         outputs = await reader.until(merged_and_scored)
 
