@@ -26,3 +26,10 @@ if ! fc-list 2>/dev/null | grep -qi "wenquanyi\|wqy"; then
   DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y --no-install-recommends fonts-wqy-microhei \
     || { "${SUDO[@]}" apt-get update && DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y --no-install-recommends fonts-wqy-microhei; }
 fi
+# docker-compose 1.x validates deploy/compose without a Docker engine (`config -q`).
+if ! command -v docker-compose >/dev/null 2>&1; then
+  echo "[tools] installing docker-compose (validates deploy/compose; no engine needed)"
+  if [[ $(id -u) -eq 0 ]]; then SUDO=(); else SUDO=(sudo); fi
+  DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y --no-install-recommends docker-compose \
+    || { "${SUDO[@]}" apt-get update && DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y --no-install-recommends docker-compose; }
+fi

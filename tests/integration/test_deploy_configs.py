@@ -178,3 +178,17 @@ def test_k8s_manifests_are_complete_and_consistent() -> None:
     )
     for name in ("scoring", "alerts"):  # workers scale with partitions, never beyond them
         assert by_kind["HorizontalPodAutoscaler"][name]["spec"]["maxReplicas"] <= partitions
+
+
+def test_compose_file_passes_docker_compose_config_without_an_engine() -> None:
+    binary = shutil.which("docker-compose")
+    if binary is None:
+        pytest.fail("docker-compose is required: deploy/local/tools.sh installs it", pytrace=False)
+    checked = subprocess.run(
+        [binary, "-f", "docker-compose.yml", "config", "-q"],
+        cwd=DEPLOY / "compose",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert checked.returncode == 0, checked.stderr
