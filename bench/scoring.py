@@ -155,6 +155,16 @@ def start_worker(settings: Settings, port: int, guarantee: str) -> subprocess.Po
     raise TimeoutError("the scoring worker did not become ready within 60 s")
 
 
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within 30 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def metric(port: int, name: str, labels: str = "") -> float:
     """One sample of the worker's /metrics (0 when absent)."""
     text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
@@ -264,30 +274,31 @@ def main(argv: list[str]) -> int:
     prefix = f"bench.{uuid.uuid4().hex[:8]}."
     settings = base.model_copy(update={"topic_prefix": prefix, "topic_partitions": args.partitions})
     prepare_topics(settings)
-    events = backlog(args.leads, args.events_per_lead, datetime.now(UTC) - timedelta(days=1))
-    decide_us = decide_only(events[: min(len(events), 5000)])
-    asyncio.run(produce(settings, events))
-    bare = asyncio.run(bare_consume(settings, len(events)))
-    idle = settings.model_copy(update={"topic_prefix": f"{prefix}idle."})
-    worker = start_worker(idle, free_port(), args.guarantee)
-    idle_rss = rss_mib(worker.pid)  # a ready worker with empty tables (its own empty topics)
-    worker.terminate()
-    worker.wait(timeout=30)
-    port, ingest_port = free_port(), free_port()
-    worker = start_worker(settings, port, args.guarantee)
-    ingest = None
+    processes: list[subprocess.Popen[bytes]] = []
     try:
+        events = backlog(args.leads, args.events_per_lead, datetime.now(UTC) - timedelta(days=1))
+        decide_us = decide_only(events[: min(len(events), 5000)])
+        asyncio.run(produce(settings, events))
+        bare = asyncio.run(bare_consume(settings, len(events)))
+        idle = settings.model_copy(update={"topic_prefix": f"{prefix}idle."})
+        processes.append(start_worker(idle, free_port(), args.guarantee))
+        idle_rss = rss_mib(processes[-1].pid)  # ready, empty tables (its own empty topics)
+        stop(processes.pop())
+        port, ingest_port = free_port(), free_port()
+        processes.append(start_worker(settings, port, args.guarantee))
         seconds = wait_scored(port, len(events), timeout=1800)
         scored = len(events) / seconds
-        full_rss = rss_mib(worker.pid)
-        ingest = start_server(settings, ingest_port)
+        full_rss = rss_mib(processes[-1].pid)
+        time.sleep(6)  # one gauge tick after the last batch
+        table = {
+            name: metric(port, "scoring_table_bytes", f'{{table="{name}"}}')
+            for name in ("leads", "identities", "lead_identities")
+        }
+        processes.append(start_server(settings, ingest_port))
         latencies = asyncio.run(promotion_latency(settings, ingest_port, args.rate, args.seconds))
     finally:
-        worker.terminate()
-        worker.wait(timeout=30)
-        if ingest is not None:
-            ingest.terminate()
-            ingest.wait(timeout=20)
+        for process in processes:
+            stop(process)
         drop_topics(settings.kafka_bootstrap, prefix)
     per_100k = (full_rss - idle_rss) / args.leads * 100_000
     p50 = statistics.median(latencies) * 1000
@@ -306,4 +317,7 @@ def main(argv: list[str]) -> int:
     print(f"| promotions measured | {len(latencies)} |")
     print(f"| worker RSS idle / with {args.leads:,} leads, MiB | {idle_rss:.0f} / {full_rss:.0f} |")
     print(f"| memory per 100k leads (RSS growth), MiB | {per_100k:,.0f} |")
+    for name, size in table.items():
+        mib = size / args.leads * 100_000 / 2**20
+        print(f"| table `{name}` values per 100k leads, MiB | {mib:,.0f} |")
     return 0

@@ -122,4 +122,5 @@ async def update_gauges(w: ScoringWorker) -> None:
         ("nurtured", w.nurtured),
     ):
         metrics.TABLE_KEYS.labels(name).set(len(table))
+        metrics.TABLE_BYTES.labels(name).set(sum(len(value) for value in table.data.values()))
     metrics.DUE.set(len(w.due))

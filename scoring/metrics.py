@@ -42,6 +42,7 @@ LAG = Gauge(
     "scoring_consumer_lag", "Records behind the end of each input partition", ["topic", "partition"]
 )
 TABLE_KEYS = Gauge("scoring_table_keys", "Keys held in each table (active and standby)", ["table"])
+TABLE_BYTES = Gauge("scoring_table_bytes", "Bytes of the values held in each table", ["table"])
 DUE = Gauge("scoring_due_leads", "Leads in the sweep index")
 
 _BY_NAME = {
