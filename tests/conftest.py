@@ -36,8 +36,21 @@ def unique() -> str:
     return uuid.uuid4().hex[:10]
 
 
+def drop_topics(bootstrap: str, prefix: str) -> None:
+    """Delete every topic under a test's prefix, so a long run keeps the broker's metadata small."""
+    from kafka.admin import KafkaAdminClient
+
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        doomed = [topic for topic in admin.list_topics() if topic.startswith(prefix)]
+        if doomed:
+            admin.delete_topics(doomed, timeout_ms=30000)
+    finally:
+        admin.close()
+
+
 @pytest.fixture
-def topic_factory(kafka_bootstrap: str, unique: str) -> Callable[..., str]:
+def topic_factory(kafka_bootstrap: str, unique: str) -> Iterator[Callable[..., str]]:
     """Create a fresh topic for one test: `topic_factory("name", partitions=1)`."""
     from kafka.admin import KafkaAdminClient
 
@@ -60,7 +73,8 @@ def topic_factory(kafka_bootstrap: str, unique: str) -> Callable[..., str]:
             admin.close()
         return topic
 
-    return create
+    yield create
+    drop_topics(kafka_bootstrap, f"test.{unique}.")
 
 
 @pytest.fixture
@@ -74,6 +88,7 @@ def isolated_settings(kafka_bootstrap: str, unique: str, database_url: str) -> I
         topic_partitions=2,
         database_url=database_url,
     )
+    drop_topics(kafka_bootstrap, prefix)
 
 
 async def _connect_admin(url: str) -> asyncpg.Connection:

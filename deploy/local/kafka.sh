@@ -14,7 +14,7 @@ PIDFILE="$CACHE/kafka.pid"
 LOG="$CACHE/kafka.log"
 PORT="${KAFKA_PORT:-9092}"
 CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
-HEAP="${KAFKA_HEAP:--Xms256m -Xmx512m}"
+HEAP="${KAFKA_HEAP:--Xms256m -Xmx768m}"
 PYTHON="${PYTHON:-$ROOT/.venv/bin/python}"
 
 say() { echo "[kafka] $*"; }

@@ -19,6 +19,7 @@ import pytest
 from schemas.topics import ALL_TOPICS
 from services.kafka_admin import ensure_topics
 from services.settings import Settings
+from tests.conftest import drop_topics
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -117,6 +118,7 @@ def running_system(
         yield system
     finally:
         stop_system(supervisor)
+        drop_topics(kafka_bootstrap, prefix)
 
 
 def stop_system(supervisor: subprocess.Popen[bytes]) -> None:

@@ -8,6 +8,7 @@ from kafka.admin import KafkaAdminClient
 from schemas.topics import ALL_TOPICS, LEAD_SCORES, RAW_EVENTS
 from services.kafka_admin import ensure_topics
 from services.migrations import apply_migrations
+from tests.conftest import drop_topics
 
 
 def _config(admin: KafkaAdminClient, topic: str) -> dict[str, str]:
@@ -23,6 +24,13 @@ def test_declared_topics_are_created_once_with_their_cleanup_policy(
     prefix = f"test.{unique}."
 
     created = ensure_topics(kafka_bootstrap, ALL_TOPICS, prefix, partitions=3, replication=1)
+    try:
+        _check_declared_topics(kafka_bootstrap, prefix, created)
+    finally:
+        drop_topics(kafka_bootstrap, prefix)
+
+
+def _check_declared_topics(kafka_bootstrap: str, prefix: str, created: list[str]) -> None:
     again = ensure_topics(kafka_bootstrap, ALL_TOPICS, prefix, partitions=3, replication=1)
 
     assert sorted(created) == sorted(spec.name(prefix) for spec in ALL_TOPICS)
