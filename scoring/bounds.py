@@ -53,6 +53,11 @@ def prune(state: LeadState, rules: RuleSet) -> LeadState:
         update={
             "pruned_us": watermark,
             "seen": {event_id: at for event_id, at in state.seen.items() if at > watermark},
+            "effects": {
+                event_id: effect
+                for event_id, effect in state.effects.items()
+                if state.seen.get(event_id, watermark) > watermark
+            },
             "windows": {
                 k: v for k, v in state.windows.items() if _window_open(k, watermark, rules)
             },

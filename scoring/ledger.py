@@ -67,7 +67,65 @@ def _interest(event: Event) -> str | None:
 
 
 def _bump(counts: dict[str, int], key: str | None, by: int = 1) -> dict[str, int]:
-    return counts if key is None else {**counts, key: counts.get(key, 0) + by}
+    if key is None:
+        return counts
+    bumped = {**counts, key: counts.get(key, 0) + by}
+    if bumped[key] == 0:
+        del bumped[key]  # a count taken back to nothing, as if never counted
+    return bumped
+
+
+def note_effects(state: LeadState, event: Event, matched: list[Rule]) -> LeadState:
+    """Remember what an accepted event counted, for `forget` when a merge meets it twice."""
+    effect = (event.type, _interest(event) or "", tuple(rule.id for rule in matched))
+    return state.model_copy(update={"effects": {**state.effects, event.event_id: effect}})
+
+
+def forget(state: LeadState, event_ids: set[str], rules: RuleSet) -> LeadState:
+    """The state without the counts and points of events it applied (valued at `as_of_us`).
+
+    Only what `effects` recorded can be taken out; the ids stay in `seen`, so the events still
+    count as seen. Cap windows keep their entries: the merge's window refit sorts them out.
+    """
+    contributions, as_of = state.contributions, state.as_of_us or 0
+    counts, matched, scored = state.event_counts, state.rule_counts, state.rule_scored
+    interests, windows, dropped = state.interests, state.windows, set()
+    for event_id in sorted(event_ids & state.effects.keys()):
+        kind, interest, rule_ids = state.effects[event_id]
+        at_us = state.seen.get(event_id, as_of)
+        counts, interests = _bump(counts, kind, -1), _bump(interests, interest or None, -1)
+        for rule_id in rule_ids:
+            matched = _bump(matched, rule_id, -1)
+            rule = rules.by_id.get(rule_id)
+            if rule is None or not _is_scoring(rule, windows, (at_us, event_id)):
+                continue
+            contributions = _plus(contributions, rule_id, -rule.points, at_us, as_of, rules)
+            scored = _bump(scored, rule_id, -1)
+            dropped.add((event_id, rule_id))
+            if rule.cap is not None:
+                key = f"{rule_id}@{rule.cap.window(at_us)}"
+                windows = {**windows, key: tuple(e for e in windows[key] if e[1] != event_id)}
+    return state.model_copy(
+        update={
+            "contributions": contributions,
+            "score": total(contributions),
+            "event_counts": counts,
+            "rule_counts": matched,
+            "rule_scored": scored,
+            "interests": interests,
+            "windows": windows,
+            "recent": _recent(state, None, dropped, rules.limits.recent_contributions),
+        }
+    )
+
+
+def _is_scoring(
+    rule: Rule, windows: dict[str, tuple[tuple[int, str], ...]], entry: tuple[int, str]
+) -> bool:
+    """Whether a matched event's points are in the score (a cap may have held them back)."""
+    if rule.cap is None:
+        return True
+    return entry in windows.get(f"{rule.id}@{rule.cap.window(entry[0])}", ())
 
 
 def record(state: LeadState, event: Event, at_us: int) -> LeadState:

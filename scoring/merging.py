@@ -7,7 +7,7 @@ from typing import TypeVar
 
 from scoring.bounds import prune
 from scoring.criteria import RANK
-from scoring.ledger import advance, take_back, total
+from scoring.ledger import advance, forget, take_back, total
 from scoring.rules import RuleSet
 from scoring.state import Contribution, LeadState
 
@@ -60,6 +60,7 @@ def combine(survivor: LeadState, merged: LeadState, rules: RuleSet) -> LeadState
     as_of = _latest(survivor.as_of_us, merged.as_of_us)
     a = survivor if as_of is None else advance(survivor, as_of, rules)
     b = merged if as_of is None else advance(merged, as_of, rules)
+    b = forget(b, a.seen.keys() & b.seen.keys(), rules)  # both applied them: count them once
     contributions = _summed(a.contributions, b.contributions)
     last_us, last_id = _last_event(a, b)
     tier = max(a.tier, b.tier, key=RANK.__getitem__)
@@ -75,6 +76,7 @@ def combine(survivor: LeadState, merged: LeadState, rules: RuleSet) -> LeadState
             "rule_counts": _summed(a.rule_counts, b.rule_counts),
             "rule_scored": _summed(a.rule_scored, b.rule_scored),
             "seen": dict(sorted({**a.seen, **b.seen}.items())),
+            "effects": dict(sorted({**b.effects, **a.effects}.items())),
             "recent": _recent(a, b, rules.limits.recent_contributions),
             "interests": _summed(a.interests, b.interests),
             "first_activity_us": _earliest(a.first_activity_us, b.first_activity_us),

@@ -33,7 +33,9 @@ class LeadState(Frozen):
 
     `contributions` are points per rule valued at `as_of_us` (decay applied up to then);
     `windows` hold, per `rule@window`, the (time, event id) of the events that score under a cap;
-    `seen` maps accepted event ids to their time for dedupe, bounded by `floor_us`.
+    `seen` maps accepted event ids to their time for dedupe, bounded by `floor_us`; `effects`
+    keeps, for the same ids, what each event counted (type, interest, rules matched), so a merge
+    of two leads that both applied one event (a redelivery resolved twice) counts it once.
     """
 
     lead_id: str
@@ -51,6 +53,7 @@ class LeadState(Frozen):
     rule_scored: dict[str, int] = {}
     windows: dict[str, tuple[tuple[int, str], ...]] = {}
     seen: dict[str, int] = {}
+    effects: dict[str, tuple[str, str, tuple[str, ...]]] = {}
     recent: tuple[Contribution, ...] = ()
     interests: dict[str, int] = {}
     first_activity_us: int | None = None

@@ -38,6 +38,7 @@ from scoring.effects import Effects, Out, Overlay
 from scoring.folding import Folder, Tables
 from scoring.resolving import Record, Resolver, dead_letter
 from scoring.rules import RuleSet
+from scoring.seeking import Transport
 from scoring.state import LeadState, from_json, to_json
 from scoring.topics import IDENTITY_HOPS, LEAD_INPUTS, NURTURE, app_id
 from services.settings import Settings
@@ -49,7 +50,7 @@ STATE_CACHE = 4096  # decoded lead states kept (â‰ˆ13 kB each; the table holds â
 
 def faust_app(settings: Settings, partitions: int) -> faust.App:
     """The Faust app: memory store (tables recover from their changelogs), our timeouts."""
-    return faust.App(
+    app = faust.App(
         app_id(settings.topic_prefix, settings.scoring_generation),
         broker=f"kafka://{settings.kafka_bootstrap}",
         store="memory://",
@@ -77,6 +78,8 @@ def faust_app(settings: Settings, partitions: int) -> faust.App:
         web_port=settings.scoring_web_port,
         worker_redirect_stdouts=False,
     )
+    app.transport = Transport(app.conf.broker_consumer, app)  # see scoring/seeking.py
+    return app
 
 
 class KeyedTable(faust.Table):  # type: ignore[type-arg]

@@ -276,7 +276,12 @@ class OutputReader:
                     self.outputs.merges.append(LeadsMerged.model_validate_json(value))
         return self.outputs
 
-    async def until(self, done: Callable[[Outputs], bool], timeout: float = 60) -> Outputs:
+    async def until(
+        self,
+        done: Callable[[Outputs], bool],
+        timeout: float = 60,
+        explain: Callable[[Outputs], str] | None = None,
+    ) -> Outputs:
         """Poll until `done(outputs)` holds; fail with what was seen after `timeout` seconds."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -284,7 +289,8 @@ class OutputReader:
                 return self.outputs
         o = self.outputs
         seen = f"{len(o.resolved)} resolved, {len(o.scores)} scores, {len(o.tier_changes)} tiers"
-        pytest.fail(f"condition not met in {timeout}s ({seen})", pytrace=False)
+        why = f": {explain(o)}" if explain else ""
+        pytest.fail(f"condition not met in {timeout}s ({seen}){why}", pytrace=False)
 
 
 async def read_raw(settings: Settings) -> list[Event]:

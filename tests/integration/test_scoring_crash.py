@@ -90,7 +90,22 @@ async def test_sigkill_mid_stream_then_restart_gives_reference_scores_and_each_p
                 and resolved >= event_ids
             )
 
-        outputs = await reader.until(caught_up, timeout=150)
+        def missing(o: Outputs) -> str:
+            latest = o.latest_scores()
+            wrong = {
+                lead: (latest[lead].score if lead in latest else None, s)
+                for lead, s in finals.items()
+                if lead not in latest or latest[lead].score != s
+            }
+            absent = expected - {p.promotion_id for p in o.promotions}
+            unresolved = event_ids - {r["event"]["event_id"] for r in o.resolved}
+            return (
+                f"{len(wrong)} leads off their reference score (published, reference) "
+                f"{dict(list(wrong.items())[:5])}; {len(absent)} promotions missing; "
+                f"{len(unresolved)} events never resolved"
+            )
+
+        outputs = await reader.until(caught_up, timeout=150, explain=missing)
 
     assert len(finals) == LEADS and killed_at < 2 * LEADS  # killed mid-stream
     latest = outputs.latest_scores()
