@@ -49,7 +49,11 @@ def _stream(start: datetime) -> list[Event]:
     ("guarantee", "isolation"),
     [
         ("at_least_once", "read_uncommitted"),  # the shipped setting
-        ("exactly_once", "read_committed"),  # Faust transactions, for comparison (docs/scoring.md)
+        pytest.param(  # Faust transactions, for comparison only (docs/scoring.md, Exactly once)
+            "exactly_once",
+            "read_committed",
+            marks=pytest.mark.quarantine,  # not shipped; loses events at times (see the docs)
+        ),
     ],
 )
 async def test_sigkill_mid_stream_then_restart_gives_reference_scores_and_each_promotion_once_after_dedupe_by_id(  # noqa: E501
