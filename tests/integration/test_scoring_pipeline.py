@@ -70,7 +70,7 @@ async def test_events_posted_over_http_promote_a_lead_to_mql_then_sql_on_the_pro
         outputs = await reader.until(lambda o: bool(_promotions_to(o, Tier.MQL)))
         (mql,) = _promotions_to(outputs, Tier.MQL)
         assert (mql.from_tier, mql.trigger_event_id) == (Tier.LEAD, second_video)
-        assert mql.rule_version == "2026.11-1" and mql.score == 38.0
+        assert mql.rule_version == "2026.11-2" and mql.score == 38.0
         assert mql.reasons == ["form_submitted >= 1", "product_video_watched >= 2"]
 
         demo = post(ingest, "demo_requested", t0 + timedelta(minutes=4), visitor)

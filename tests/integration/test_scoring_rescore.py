@@ -28,7 +28,7 @@ from tests.integration.scoring_fixtures import (  # noqa: F401 (fixtures)
 def _stricter_rules(tmp_path: Path) -> Path:
     """SQL needs two demo requests; email opens are worth 3 points."""
     text = DEFAULT_RULES_PATH.read_text(encoding="utf-8")
-    text = text.replace('version: "2026.11-1"', 'version: "2026.12-rc1"')
+    text = text.replace('version: "2026.11-2"', 'version: "2026.12-rc1"')
     text = text.replace(
         "sql: demo_requested >= 1 or (tier >= mql and score >= 80)", "sql: demo_requested >= 2"
     )
@@ -70,10 +70,10 @@ async def test_rescore_reports_the_leads_that_would_change_tier_and_writes_the_s
     report = [line for line in answer.stdout.splitlines() if line.startswith("[rescore]")]
     shadow = f"{app_id(scoring_settings.topic_prefix)}.shadow.2026-12-rc1"
     assert report == [
-        "[rescore] 68 events, 10 leads: rules 2026.11-1 → 2026.12-rc1",
+        "[rescore] 68 events, 10 leads: rules 2026.11-2 → 2026.12-rc1",
         "[rescore] 6 leads would change tier, 10 would change score",
         "[rescore]   sql→mql: 6",
-        "[rescore] live table: 10 of 10 leads match a replay under 2026.11-1",
+        "[rescore] live table: 10 of 10 leads match a replay under 2026.11-2",
         f"[rescore] shadow table written to {shadow}",
     ]
     consumer = AIOKafkaConsumer(bootstrap_servers=scoring_settings.kafka_bootstrap)

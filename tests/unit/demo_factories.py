@@ -25,9 +25,11 @@ def dataset(leads: int = 600, seed: int = 42, now: datetime = NOW) -> Dataset:
     return build_dataset(DemoConfig(leads=leads, seed=seed), now)
 
 
-def as_ingested(post: Post, now: datetime = NOW) -> Event | Rejection:
+def as_ingested(
+    post: Post, now: datetime = NOW, pii_secret: str = "test-secret"
+) -> Event | Rejection:
     """What ingest makes of a record: the published event, or why it refused it."""
-    stamp = Stamp(now, "demo", PiiHasher("test-secret"))
+    stamp = Stamp(now, "demo", PiiHasher(pii_secret))
     body: dict[str, Any] = post.body
     match post.api:
         case "events":

@@ -103,7 +103,8 @@ def test_duplicate_event_id_changes_nothing() -> None:
 
 
 def test_event_older_than_the_lateness_horizon_is_dropped() -> None:
-    state, _ = fold([form(when=at(days=40))])
+    horizon = RULES.limits.max_lateness_days
+    state, _ = fold([form(when=at(days=horizon + 10))])
     late = demo(when=at(days=5))
     assert admit(state, late, RULES) is Admission.TOO_LATE
     assert apply(state, late, RULES) == (state, [])

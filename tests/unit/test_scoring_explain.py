@@ -35,7 +35,7 @@ def test_capped_events_show_as_matched_but_not_scored() -> None:
 
 def test_text_answers_why_this_score() -> None:
     text = explain_text(explain(fold([download("price_list"), demo()], lead_id="lead_q")[0], RULES))
-    assert text.startswith("lead_q is at 65.00 (sql, rules 2026.11-1")
+    assert text.startswith("lead_q is at 65.00 (sql, rules 2026.11-2")
     assert "sql because: demo_requested >= 1" in text and "price_list_downloaded" in text
 
 
