@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -11,7 +10,7 @@ import pytest
 
 from services.pii import keyed_hash
 from services.settings import Settings
-from tests.integration.test_channels_support import TopicWatch, channel_server
+from tests.integration.test_channels_support import TopicWatch
 from tests.unit.test_channels_support import (
     GOOGLE_KEY,
     META_TOKEN,
@@ -20,24 +19,6 @@ from tests.unit.test_channels_support import (
     clue_headers,
     meta_signature,
 )
-
-
-@pytest.fixture(scope="module")
-def server(kafka_bootstrap: str) -> Iterator[tuple[Settings, httpx.Client]]:
-    with channel_server(kafka_bootstrap) as running:
-        yield running
-
-
-@pytest.fixture
-def client(server: tuple[Settings, httpx.Client]) -> httpx.Client:
-    return server[1]
-
-
-@pytest.fixture
-def topic(server: tuple[Settings, httpx.Client]) -> Iterator[TopicWatch]:
-    watch = TopicWatch(server[0])
-    yield watch
-    watch.close()
 
 
 def google_lead(lead_id: str, phone: str = "13800138000", **changes: Any) -> dict[str, Any]:

@@ -24,18 +24,6 @@ def server(kafka_bootstrap: str) -> Iterator[tuple[Settings, httpx.Client]]:
         yield running
 
 
-@pytest.fixture
-def client(server: tuple[Settings, httpx.Client]) -> httpx.Client:
-    return server[1]
-
-
-@pytest.fixture
-def topic(server: tuple[Settings, httpx.Client]) -> Iterator[TopicWatch]:
-    watch = TopicWatch(server[0])
-    yield watch
-    watch.close()
-
-
 def beacon(*events: dict[str, Any], key: str = DEV_WRITE_KEY) -> bytes:
     return orjson.dumps({"writeKey": key, "anonymousId": "anon12345678", "events": list(events)})
 

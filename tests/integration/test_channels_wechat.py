@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 
-from services.settings import Settings
-from tests.integration.test_channels_support import TopicWatch, channel_server
+from tests.integration.test_channels_support import TopicWatch
 from tests.unit.test_channels_support import (
     APPID,
     OPENID,
@@ -19,24 +16,6 @@ from tests.unit.test_channels_support import (
 )
 
 URL = f"/v1/channels/wechat/{APPID}"
-
-
-@pytest.fixture(scope="module")
-def server(kafka_bootstrap: str) -> Iterator[tuple[Settings, httpx.Client]]:
-    with channel_server(kafka_bootstrap) as running:
-        yield running
-
-
-@pytest.fixture
-def client(server: tuple[Settings, httpx.Client]) -> httpx.Client:
-    return server[1]
-
-
-@pytest.fixture
-def topic(server: tuple[Settings, httpx.Client]) -> Iterator[TopicWatch]:
-    watch = TopicWatch(server[0])
-    yield watch
-    watch.close()
 
 
 def test_url_check_answers_echostr_as_plain_text(client: httpx.Client) -> None:
