@@ -13,7 +13,7 @@ from schemas.events import CommunicationLoggedEvent, Event
 from schemas.outgoing import LeadsMerged
 from scoring.bounds import prune
 from scoring.clock import to_us
-from scoring.ledger import advance, event_us, note_effects, record, score
+from scoring.ledger import advance, event_us, record, score
 from scoring.merging import combine
 from scoring.rules import RuleSet
 from scoring.state import LeadState, new_lead
@@ -63,11 +63,11 @@ def apply(state: LeadState, event: Event, rules: RuleSet) -> tuple[LeadState, li
     if admit(state, event, rules) is not Admission.ACCEPTED:
         return state, []
     at_us = event_us(event)
-    after = record(advance(state, at_us, rules), event, at_us)
     matched = [r for r in rules.rules_for(event.type) if r.matches(event.type, event.properties)]
+    after = record(advance(state, at_us, rules), event, at_us, matched)
     for rule in matched:
         after = score(after, rule, event, at_us, rules)
-    after = prune(note_effects(after, event, matched), rules)
+    after = prune(after, rules)
     return settle(state, after, rules, "event", event.event_id, event.occurred_at)
 
 

@@ -75,17 +75,12 @@ def _bump(counts: dict[str, int], key: str | None, by: int = 1) -> dict[str, int
     return bumped
 
 
-def note_effects(state: LeadState, event: Event, matched: list[Rule]) -> LeadState:
-    """Remember what an accepted event counted, for `forget` when a merge meets it twice."""
-    effect = (event.type, _interest(event) or "", tuple(rule.id for rule in matched))
-    return state.model_copy(update={"effects": {**state.effects, event.event_id: effect}})
-
-
 def forget(state: LeadState, event_ids: set[str], rules: RuleSet) -> LeadState:
     """The state without the counts and points of events it applied (valued at `as_of_us`).
 
     Only what `effects` recorded can be taken out; the ids stay in `seen`, so the events still
-    count as seen. Cap windows keep their entries: the merge's window refit sorts them out.
+    count as seen. An event that scored under a cap leaves that window too (the merge unites
+    both leads' windows and refits them afterwards).
     """
     contributions, as_of = state.contributions, state.as_of_us or 0
     counts, matched, scored = state.event_counts, state.rule_counts, state.rule_scored
@@ -103,7 +98,7 @@ def forget(state: LeadState, event_ids: set[str], rules: RuleSet) -> LeadState:
             scored = _bump(scored, rule_id, -1)
             dropped.add((event_id, rule_id))
             if rule.cap is not None:
-                key = f"{rule_id}@{rule.cap.window(at_us)}"
+                key = _window_key(rule, at_us)
                 windows = {**windows, key: tuple(e for e in windows[key] if e[1] != event_id)}
     return state.model_copy(
         update={
@@ -119,24 +114,34 @@ def forget(state: LeadState, event_ids: set[str], rules: RuleSet) -> LeadState:
     )
 
 
+def _window_key(rule: Rule, at_us: int) -> str:
+    """The `windows` key of a capped rule's window that holds the time `at_us`."""
+    assert rule.cap is not None
+    return f"{rule.id}@{rule.cap.window(at_us)}"
+
+
 def _is_scoring(
     rule: Rule, windows: dict[str, tuple[tuple[int, str], ...]], entry: tuple[int, str]
 ) -> bool:
     """Whether a matched event's points are in the score (a cap may have held them back)."""
     if rule.cap is None:
         return True
-    return entry in windows.get(f"{rule.id}@{rule.cap.window(entry[0])}", ())
+    return entry in windows.get(_window_key(rule, entry[0]), ())
 
 
-def record(state: LeadState, event: Event, at_us: int) -> LeadState:
-    """Note an accepted event: dedupe entry, behaviour count, interest, activity times."""
+def record(state: LeadState, event: Event, at_us: int, matched: list[Rule]) -> LeadState:
+    """Note an accepted event: dedupe entry, what it counts (for `forget` when a merge meets it
+    twice), behaviour count, interest, activity times."""
     first, last = state.first_activity_us, state.last_activity_us
     is_latest = last is None or (at_us, event.event_id) >= (last, state.last_event_id or "")
+    interest = _interest(event)
+    effect = (event.type, interest or "", tuple(rule.id for rule in matched))
     return state.model_copy(
         update={
             "seen": {**state.seen, event.event_id: at_us},
+            "effects": {**state.effects, event.event_id: effect},
             "event_counts": _bump(state.event_counts, event.type),
-            "interests": _bump(state.interests, _interest(event)),
+            "interests": _bump(state.interests, interest),
             "first_activity_us": at_us if first is None else min(first, at_us),
             "last_activity_us": at_us if last is None else max(last, at_us),
             "last_event_id": event.event_id if is_latest else state.last_event_id,
@@ -181,7 +186,7 @@ def _fit(
     """Windows with the entry placed by time, and the entries the cap pushes out (maybe it)."""
     if rule.cap is None:
         return windows, []
-    key = f"{rule.id}@{rule.cap.window(entry[0])}"
+    key = _window_key(rule, entry[0])
     entries = sorted((*windows.get(key, ()), entry))
     kept, pushed_out = entries[: rule.cap.max_events], entries[rule.cap.max_events :]
     return {**windows, key: tuple(kept)}, pushed_out
