@@ -175,17 +175,24 @@ def start_server(settings: Settings, port: int) -> subprocess.Popen[bytes]:
         "LEADFUNNEL_WRITE_KEYS": json.dumps([key.model_dump()]),
         "LEADFUNNEL_LOG_LEVEL": "warning",
     }
-    server = subprocess.Popen([sys.executable, "-m", "services.ingest"], env=env)
-    deadline = time.monotonic() + 30
+    return start_ready("services.ingest", env, port, timeout=30)
+
+
+def start_ready(
+    module: str, env: dict[str, str], port: int, timeout: float
+) -> subprocess.Popen[bytes]:
+    """`python -m module` in its own process, once its /readyz on `port` answers 200."""
+    process = subprocess.Popen([sys.executable, "-m", module], env=env)
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
-                return server
+                return process
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
-    server.terminate()
-    raise TimeoutError("ingest did not become ready within 30 s")
+    process.terminate()
+    raise TimeoutError(f"{module} did not become ready within {timeout:.0f} s")
 
 
 def drop_topics(bootstrap: str, prefix: str) -> None:

@@ -10,7 +10,6 @@ import re
 import socket
 import statistics
 import subprocess
-import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -20,7 +19,7 @@ import httpx
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from bench.ingest import Connection, drop_topics, start_server
+from bench.ingest import Connection, drop_topics, start_ready, start_server
 from schemas.events import Event, event_json, parse_event
 from schemas.topics import PROMOTIONS, RAW_EVENTS
 from scoring.effects import Effects, Overlay
@@ -142,17 +141,7 @@ def start_worker(settings: Settings, port: int, guarantee: str) -> subprocess.Po
         "LEADFUNNEL_SCORING_SWEEP_INTERVAL_SECONDS": "3600",
         "LEADFUNNEL_LOG_LEVEL": "warning",
     }
-    worker = subprocess.Popen([sys.executable, "-m", "scoring"], env=env)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
-                return worker
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    worker.terminate()
-    raise TimeoutError("the scoring worker did not become ready within 60 s")
+    return start_ready("scoring", env, port, timeout=60)
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
