@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 PYTHON3 ?= python3
 PURE := scoring funnel alerts schemas
 
-.PHONY: help venv tools up run down test quarantine lint format unit integration e2e bench schemas kafka-fetch clean demo
+.PHONY: help venv tools up run down test lint format unit integration e2e bench schemas kafka-fetch clean demo
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -48,10 +48,7 @@ format: venv ## apply ruff's formatting and safe fixes
 	$(VENV)/bin/ruff format .
 
 test: venv lint tools ## SECOND COMMAND: lint, then every test layer against real Kafka and PostgreSQL
-	deploy/local/with-infra.sh $(PY) -m pytest tests -m 'not quarantine'
-
-quarantine: venv tools ## the tests kept out of make test because they failed intermittently
-	deploy/local/with-infra.sh $(PY) -m pytest tests -m quarantine
+	deploy/local/with-infra.sh $(PY) -m pytest tests
 
 unit: venv ## the fast, pure unit tests only (no Kafka, no PostgreSQL)
 	$(PY) -m pytest tests/unit

@@ -35,10 +35,10 @@ from schemas.topics import (
 from scoring import metrics
 from scoring.due import DueIndex
 from scoring.effects import Effects, Out, Overlay
+from scoring.faust_fixes import App, Transport
 from scoring.folding import Folder, Tables
 from scoring.resolving import Record, Resolver, dead_letter
 from scoring.rules import RuleSet
-from scoring.seeking import Transport
 from scoring.state import LeadState, from_json, to_json
 from scoring.topics import IDENTITY_HOPS, LEAD_INPUTS, NURTURE, app_id
 from services.settings import Settings
@@ -50,7 +50,7 @@ STATE_CACHE = 4096  # decoded lead states kept (â‰ˆ13 kB each; the table holds â
 
 def faust_app(settings: Settings, partitions: int) -> faust.App:
     """The Faust app: memory store (tables recover from their changelogs), our timeouts."""
-    app = faust.App(
+    app = App(
         app_id(settings.topic_prefix, settings.scoring_generation),
         broker=f"kafka://{settings.kafka_bootstrap}",
         store="memory://",
@@ -78,7 +78,7 @@ def faust_app(settings: Settings, partitions: int) -> faust.App:
         web_port=settings.scoring_web_port,
         worker_redirect_stdouts=False,
     )
-    app.transport = Transport(app.conf.broker_consumer, app)  # see scoring/seeking.py
+    app.transport = Transport(app.conf.broker_consumer, app)  # see scoring/faust_fixes.py
     return app
 
 

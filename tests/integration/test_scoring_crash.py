@@ -48,16 +48,9 @@ def _stream(start: datetime) -> list[Event]:
 @pytest.mark.parametrize(
     ("guarantee", "isolation"),
     [
-        pytest.param(  # the shipped setting
-            "at_least_once",
-            "read_uncommitted",
-            marks=pytest.mark.quarantine,  # 13 of 240 leads short of their last events in CI once
-        ),
-        pytest.param(  # Faust transactions, for comparison only (docs/scoring.md, Exactly once)
-            "exactly_once",
-            "read_committed",
-            marks=pytest.mark.quarantine,  # not shipped; loses events at times (see the docs)
-        ),
+        pytest.param("at_least_once", "read_uncommitted"),  # the shipped setting
+        # Faust transactions, for comparison only (docs/scoring.md, Exactly once)
+        pytest.param("exactly_once", "read_committed"),
     ],
 )
 async def test_sigkill_mid_stream_then_restart_gives_reference_scores_and_each_promotion_once_after_dedupe_by_id(  # noqa: E501
@@ -135,7 +128,6 @@ async def test_sigkill_mid_stream_then_restart_gives_reference_scores_and_each_p
     assert {r["event"]["event_id"] for r in outputs.resolved} == event_ids
 
 
-@pytest.mark.quarantine  # the restart left promotions unpublished for 60 s in CI once
 async def test_sigterm_mid_stream_stops_cleanly_and_the_restart_publishes_no_promotion_twice(
     scoring_settings: Settings,  # noqa: F811
     worker: WorkerProcess,  # noqa: F811
