@@ -38,7 +38,8 @@ LEAD_EVENTS = TopicSpec("events.resolved", "lead_id", "ResolvedEvent")
 LEAD_MERGES = TopicSpec("leads.merges", "surviving lead_id", "LeadsMerged")
 LEAD_SCORES = TopicSpec("leads.scores", "lead_id", "ScoreChanged", cleanup_policy="compact")
 PROMOTIONS = TopicSpec("leads.promotions", "lead_id", "LeadPromoted, LeadDemoted")
-SALES_STAGES = TopicSpec("sales.stages", "opportunity_id", "SalesStageChanged")
+# published by the scoring worker's identity agent; consumers also take a bare CRM `Event`
+SALES_STAGES = TopicSpec("sales.stages", "opportunity_id", "ResolvedEvent")
 ALERTS = TopicSpec("alerts", "subject id", "Alert", retention_ms=90 * DAYS)
 DEAD_LETTERS = TopicSpec("dead-letters", "source topic", "DeadLetter", retention_ms=30 * DAYS)
 

@@ -30,6 +30,7 @@ class Out(StrEnum):
     LEAD_SCORES = "lead_scores"
     PROMOTIONS = "promotions"
     LEAD_MERGES = "lead_merges"
+    SALES_STAGES = "sales_stages"
     NURTURE = "nurture"
     DEAD_LETTERS = "dead_letters"
 

@@ -14,7 +14,7 @@ from datetime import datetime
 import orjson
 from pydantic import ValidationError
 
-from schemas.events import Event, event_json, parse_event
+from schemas.events import Event, SalesStageChangedEvent, event_json, parse_event
 from schemas.outgoing import DeadLetter
 from scoring.effects import Effects, Out, Overlay
 from scoring.identity import Hop, start, step
@@ -109,3 +109,5 @@ class Resolver:
         resolved, score = resolved_json(hop.lead_id, raw)
         fx.send(Out.LEAD_EVENTS, hop.lead_id, resolved)
         fx.send(Out.LEAD_INPUTS, hop.lead_id, score)
+        if isinstance(event, SalesStageChangedEvent):  # sales tools follow an opportunity here
+            fx.send(Out.SALES_STAGES, event.properties.opportunity_id, resolved)

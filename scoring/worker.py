@@ -31,6 +31,7 @@ from schemas.topics import (
     LEAD_SCORES,
     PROMOTIONS,
     RAW_EVENTS,
+    SALES_STAGES,
 )
 from scoring import metrics
 from scoring.due import DueIndex
@@ -115,6 +116,7 @@ class ScoringWorker:
             Out.LEAD_SCORES: LEAD_SCORES.name(public),
             Out.PROMOTIONS: PROMOTIONS.name(public),
             Out.LEAD_MERGES: LEAD_MERGES.name(public),
+            Out.SALES_STAGES: SALES_STAGES.name(public),
             Out.NURTURE: NURTURE.name(public),
             Out.DEAD_LETTERS: DEAD_LETTERS.name(public),
         }

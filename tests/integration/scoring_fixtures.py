@@ -29,7 +29,14 @@ from schemas.outgoing import (
     NurtureSuggested,
     ScoreChanged,
 )
-from schemas.topics import LEAD_EVENTS, LEAD_MERGES, LEAD_SCORES, PROMOTIONS, RAW_EVENTS
+from schemas.topics import (
+    LEAD_EVENTS,
+    LEAD_MERGES,
+    LEAD_SCORES,
+    PROMOTIONS,
+    RAW_EVENTS,
+    SALES_STAGES,
+)
 from scoring.topics import NURTURE
 from services.ingest.publisher import create_producer
 from services.settings import DEV_READ_TOKEN, Settings
@@ -212,6 +219,7 @@ class Outputs:
     tier_changes: list[tuple[bytes, LeadPromoted | LeadDemoted]] = field(default_factory=list)
     merges: list[LeadsMerged] = field(default_factory=list)
     nurture: list[NurtureSuggested] = field(default_factory=list)
+    stages: list[tuple[bytes, dict[str, Any]]] = field(default_factory=list)  # (key, resolved)
 
     @property
     def promotions(self) -> list[LeadPromoted]:
@@ -229,7 +237,7 @@ class OutputReader:
         self.settings, self.isolation_level = settings, isolation_level
         self.topics = {
             spec.name(settings.topic_prefix): spec
-            for spec in (LEAD_EVENTS, LEAD_SCORES, PROMOTIONS, LEAD_MERGES, NURTURE)
+            for spec in (LEAD_EVENTS, LEAD_SCORES, PROMOTIONS, LEAD_MERGES, NURTURE, SALES_STAGES)
         }
         self.outputs = Outputs()
         self.consumer: AIOKafkaConsumer | None = None
@@ -272,6 +280,8 @@ class OutputReader:
                     self.outputs.tier_changes.append((value, model.model_validate_json(value)))
                 elif spec is NURTURE:
                     self.outputs.nurture.append(NurtureSuggested.model_validate_json(value))
+                elif spec is SALES_STAGES:
+                    self.outputs.stages.append((record.key or b"", orjson.loads(value)))
                 else:
                     self.outputs.merges.append(LeadsMerged.model_validate_json(value))
         return self.outputs

@@ -80,7 +80,11 @@ async def test_events_posted_over_http_promote_a_lead_to_mql_then_sql_on_the_pro
         post(ingest, "communication_logged", t0 + timedelta(minutes=5), crm, properties=chat)
         post(ingest, "sales_stage_changed", t0 + timedelta(minutes=6), crm, properties=stage)
         outputs = await reader.until(
-            lambda o: bool(_promotions_to(o, Tier.OPPORTUNITY)) and len(o.resolved) == 7
+            lambda o: (
+                bool(_promotions_to(o, Tier.OPPORTUNITY))
+                and len(o.resolved) == 7
+                and bool(o.stages)
+            )
         )
 
     (sql,) = _promotions_to(outputs, Tier.SQL)
@@ -96,6 +100,9 @@ async def test_events_posted_over_http_promote_a_lead_to_mql_then_sql_on_the_pro
         "sales_stage_changed",
     ]
     assert {r["lead_id"] for r in outputs.resolved} == {mql.lead_id}
+    # and the stage change, with its lead, on sales.stages under its opportunity
+    ((key, change),) = outputs.stages
+    assert key == b"opp-1" and change == outputs.resolved[-1]
     answer = worker.score(mql.lead_id)
     assert answer.status_code == 200
     body = answer.json()

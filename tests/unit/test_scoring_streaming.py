@@ -19,7 +19,7 @@ from scoring.replay import Replay
 from scoring.resolving import Record, Resolver
 from scoring.rules import default_rules
 from scoring.state import LeadState
-from tests.unit.scoring_factories import T0, at, demo, download, event, form, page, video
+from tests.unit.scoring_factories import T0, at, demo, download, event, form, page, stage, video
 
 RULES = default_rules()
 PARTITIONS = 3
@@ -141,6 +141,20 @@ def test_a_resolved_event_goes_to_the_public_topic_and_to_its_lead_once() -> Non
     ]
     assert orjson.loads(fx.sends[0].value)["event"]["event_id"] == item.event_id
     assert decode_input(fx.sends[1].value) == ScoreEvent(lead_id=lead_id, event=item)
+
+
+def test_a_resolved_stage_change_also_goes_to_sales_stages_under_its_opportunity() -> None:
+    item = stage("demo", identities={"crm_lead_id": "crm-7"})
+    table, fx = Overlay[str]({}.get), Effects()
+    record = Record("raw", partition_of("crm:crm-7"), 0, event_json(item))
+    Resolver(partition_of).on_raw(record, table, fx, T0)
+    (lead_id,) = set(table.changed.values())
+    assert [(s.out, s.key) for s in fx.sends] == [
+        (Out.LEAD_EVENTS, lead_id),
+        (Out.LEAD_INPUTS, lead_id),
+        (Out.SALES_STAGES, "opp-1"),
+    ]
+    assert fx.sends[2].value == fx.sends[0].value  # the same ResolvedEvent, lead id included
 
 
 def test_an_unparsable_raw_record_is_a_dead_letter_naming_the_field() -> None:
