@@ -56,11 +56,14 @@ class FlowControl(FlowControlEvent):
 
 
 class App(faust.App):
-    """The Faust app whose flow control keeps current records on a redundant resume (fix 1)."""
+    """The Faust app with all three fixes: its flow control (1) and its transport (2, 3)."""
 
     @cached_property
     def flow_control(self) -> FlowControlEvent:
         return FlowControl(loop=self.loop)
+
+    def _new_transport(self) -> driver.Transport:
+        return Transport(self.conf.broker_consumer, self)
 
 
 class _ConsumerThread(driver.AIOKafkaConsumerThread):

@@ -36,7 +36,7 @@ from schemas.topics import (
 from scoring import metrics
 from scoring.due import DueIndex
 from scoring.effects import Effects, Out, Overlay
-from scoring.faust_fixes import App, Transport
+from scoring.faust_fixes import App
 from scoring.folding import Folder, Tables
 from scoring.resolving import Record, Resolver, dead_letter
 from scoring.rules import RuleSet
@@ -51,7 +51,7 @@ STATE_CACHE = 4096  # decoded lead states kept (â‰ˆ13 kB each; the table holds â
 
 def faust_app(settings: Settings, partitions: int) -> faust.App:
     """The Faust app: memory store (tables recover from their changelogs), our timeouts."""
-    app = App(
+    return App(
         app_id(settings.topic_prefix, settings.scoring_generation),
         broker=f"kafka://{settings.kafka_bootstrap}",
         store="memory://",
@@ -78,9 +78,7 @@ def faust_app(settings: Settings, partitions: int) -> faust.App:
         web_host=settings.host,
         web_port=settings.scoring_web_port,
         worker_redirect_stdouts=False,
-    )
-    app.transport = Transport(app.conf.broker_consumer, app)  # see scoring/faust_fixes.py
-    return app
+    )  # App: stock Faust with the fixes in scoring/faust_fixes.py
 
 
 class KeyedTable(faust.Table):  # type: ignore[type-arg]

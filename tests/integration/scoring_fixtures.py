@@ -230,6 +230,19 @@ class Outputs:
         return {change.lead_id: change for change in self.scores}
 
 
+def scores_off(
+    outputs: Outputs, reference: dict[str, float], tolerance: float = 0.0
+) -> dict[str, tuple[float | None, float]]:
+    """Leads whose last published score is missing or off the reference: (published, reference)."""
+    latest = outputs.latest_scores()
+    published = {lead: latest[lead].score if lead in latest else None for lead in reference}
+    return {
+        lead: (score, reference[lead])
+        for lead, score in published.items()
+        if score is None or abs(score - reference[lead]) > tolerance
+    }
+
+
 class OutputReader:
     """Reads the worker's public topics from the beginning, without a consumer group."""
 

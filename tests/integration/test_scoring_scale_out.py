@@ -20,6 +20,7 @@ from tests.integration.scoring_fixtures import (  # noqa: F401 (fixtures)
     envelope,
     produce,
     read_raw,
+    scores_off,
     scoring_settings,
 )
 
@@ -78,21 +79,13 @@ async def test_two_workers_then_one_after_a_sigkill_end_with_the_single_process_
 
         reference = Replay(default_rules()).feed_all(await read_raw(scoring_settings))
         survivors = reference.survivors()
+        finals = {lead: state.score for lead, state in survivors.items()}
 
         def caught_up(o: Outputs) -> bool:
-            latest = o.latest_scores()
-            return all(
-                lead in latest and abs(latest[lead].score - state.score) <= 0.011
-                for lead, state in survivors.items()
-            )
+            return not scores_off(o, finals, tolerance=0.011)
 
         def missing(o: Outputs) -> str:
-            latest = o.latest_scores()
-            wrong = {
-                lead: (latest[lead].score if lead in latest else None, state.score)
-                for lead, state in survivors.items()
-                if lead not in latest or abs(latest[lead].score - state.score) > 0.011
-            }
+            wrong = scores_off(o, finals, tolerance=0.011)
             return f"{len(wrong)} leads off (published, reference): {dict(list(wrong.items())[:5])}"
 
         outputs = await reader.until(caught_up, timeout=240, explain=missing)
