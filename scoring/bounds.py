@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from scoring.clock import DAY_US
 from scoring.rules import RuleSet
-from scoring.state import LeadState
+from scoring.state import LeadState, replace
 
 HOUR_US = DAY_US // 24
 
@@ -44,22 +44,19 @@ def prune(state: LeadState, rules: RuleSet) -> LeadState:
     interests = _top_interests(state.interests, limits.max_interests)
     floor = _raised_floor(state, limits.max_seen_events)
     is_evicting = floor != state.floor_us
-    state = state.model_copy(update={"floor_us": floor, "interests": interests})
+    state = replace(state, floor_us=floor, interests=interests)
     watermark = state.watermark_us(limits.max_lateness_days)
     last = state.pruned_us
     if watermark is None or (last is not None and watermark - last < HOUR_US and not is_evicting):
         return state
-    return state.model_copy(
-        update={
-            "pruned_us": watermark,
-            "seen": {event_id: at for event_id, at in state.seen.items() if at > watermark},
-            "effects": {
-                event_id: effect
-                for event_id, effect in state.effects.items()
-                if state.seen.get(event_id, watermark) > watermark
-            },
-            "windows": {
-                k: v for k, v in state.windows.items() if _window_open(k, watermark, rules)
-            },
-        }
+    return replace(
+        state,
+        pruned_us=watermark,
+        seen={event_id: at for event_id, at in state.seen.items() if at > watermark},
+        effects={
+            event_id: effect
+            for event_id, effect in state.effects.items()
+            if state.seen.get(event_id, watermark) > watermark
+        },
+        windows={k: v for k, v in state.windows.items() if _window_open(k, watermark, rules)},
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from schemas.outgoing import Tier
@@ -170,3 +170,67 @@ def satisfied(expr: Expr, facts: Facts) -> tuple[str, ...] | None:
             return reasons
         case AnyOf(parts=parts):
             return next((r for part in parts if (r := satisfied(part, facts)) is not None), None)
+
+
+# (score, tier rank so far, event counts, rule counts) -> the comparisons that hold, or None
+Check = Callable[[float, int, Mapping[str, int], Mapping[str, int]], tuple[str, ...] | None]
+
+
+def compile_expr(expr: Expr) -> Check:
+    """`satisfied` as nested closures, built once per rule set (the fold asks on every event).
+
+    Counts are read from event counts, then rule counts: names are one or the other, never both
+    (a rule id must not be an event type).
+    """
+    match expr:
+        case Compare(name=name, op=op, value=value):
+            return _compare(name, _OPS[op], value, (expr.text(),))
+        case AllOf(parts=parts):
+            return _all_of(tuple(compile_expr(part) for part in parts))
+        case AnyOf(parts=parts):
+            return _any_of(tuple(compile_expr(part) for part in parts))
+
+
+def _compare(
+    name: str, op: Callable[[float, float], bool], value: float, reasons: tuple[str, ...]
+) -> Check:
+    if name == "score":
+        return lambda score, rank, events, rules: reasons if op(score, value) else None
+    if name == "tier":
+        return lambda score, rank, events, rules: reasons if op(float(rank), value) else None
+
+    def count(
+        score: float, rank: int, events: Mapping[str, int], rules: Mapping[str, int]
+    ) -> tuple[str, ...] | None:
+        found = events.get(name)
+        return reasons if op(float(rules.get(name, 0) if found is None else found), value) else None
+
+    return count
+
+
+def _all_of(parts: tuple[Check, ...]) -> Check:
+    def check(
+        score: float, rank: int, events: Mapping[str, int], rules: Mapping[str, int]
+    ) -> tuple[str, ...] | None:
+        reasons: tuple[str, ...] = ()
+        for part in parts:
+            found = part(score, rank, events, rules)
+            if found is None:
+                return None
+            reasons += found
+        return reasons
+
+    return check
+
+
+def _any_of(parts: tuple[Check, ...]) -> Check:
+    def check(
+        score: float, rank: int, events: Mapping[str, int], rules: Mapping[str, int]
+    ) -> tuple[str, ...] | None:
+        for part in parts:
+            found = part(score, rank, events, rules)
+            if found is not None:
+                return found
+        return None
+
+    return check

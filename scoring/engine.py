@@ -16,7 +16,7 @@ from scoring.clock import to_us
 from scoring.ledger import advance, event_us, record, score
 from scoring.merging import combine
 from scoring.rules import RuleSet
-from scoring.state import LeadState, new_lead
+from scoring.state import LeadState, new_lead, replace
 from scoring.transitions import Emitted, evaluate, settle
 
 __all__ = [
@@ -89,11 +89,11 @@ def merge(
         return survivor, []
     combined = combine(survivor, merged, rules)
     # Both leads' promotions were already announced: only a tier above both is a new crossing.
-    before = survivor.model_copy(update={"tier": combined.tier})
+    before = replace(survivor, tier=combined.tier)
     at, trigger = merge_event.occurred_at, merge_event.trigger_event_id
     return settle(before, combined, rules, "merge", trigger, at)
 
 
 def tombstone(state: LeadState, survivor_id: str) -> LeadState:
     """The merged-away lead's state once its content went to the survivor: it forwards events."""
-    return new_lead(state.lead_id).model_copy(update={"merged_into": survivor_id})
+    return LeadState(lead_id=state.lead_id, merged_into=survivor_id)

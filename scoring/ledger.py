@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from operator import attrgetter
 from urllib.parse import urlsplit
 
 from schemas.events import AssetDownloadedEvent, Event, PageViewedEvent, VideoWatchedEvent
 from scoring.clock import decay, to_us
 from scoring.rules import Rule, RuleSet
-from scoring.state import Contribution, LeadState
+from scoring.state import Contribution, LeadState, replace
 
+_NEWEST = attrgetter("at_us", "event_id", "rule_id")  # `Contribution.sort_key`, in C
 _TINY = 1e-9  # float residue left when a displaced contribution is taken back out
 
 
@@ -35,9 +37,7 @@ def advance(state: LeadState, at_us: int, rules: RuleSet) -> LeadState:
         rule_id: _snap(points * decay(elapsed, rules.half_lives.get(rule_id)))
         for rule_id, points in state.contributions.items()
     }
-    return state.model_copy(
-        update={"as_of_us": at_us, "contributions": contributions, "score": total(contributions)}
-    )
+    return replace(state, as_of_us=at_us, contributions=contributions, score=total(contributions))
 
 
 def _plus(
@@ -100,17 +100,16 @@ def forget(state: LeadState, event_ids: set[str], rules: RuleSet) -> LeadState:
             if rule.cap is not None:
                 key = _window_key(rule, at_us)
                 windows = {**windows, key: tuple(e for e in windows[key] if e[1] != event_id)}
-    return state.model_copy(
-        update={
-            "contributions": contributions,
-            "score": total(contributions),
-            "event_counts": counts,
-            "rule_counts": matched,
-            "rule_scored": scored,
-            "interests": interests,
-            "windows": windows,
-            "recent": _recent(state, None, dropped, rules.limits.recent_contributions),
-        }
+    return replace(
+        state,
+        contributions=contributions,
+        score=total(contributions),
+        event_counts=counts,
+        rule_counts=matched,
+        rule_scored=scored,
+        interests=interests,
+        windows=windows,
+        recent=_recent(state, None, dropped, rules.limits.recent_contributions),
     )
 
 
@@ -136,17 +135,16 @@ def record(state: LeadState, event: Event, at_us: int, matched: list[Rule]) -> L
     is_latest = last is None or (at_us, event.event_id) >= (last, state.last_event_id or "")
     interest = _interest(event)
     effect = (event.type, interest or "", tuple(rule.id for rule in matched))
-    return state.model_copy(
-        update={
-            "seen": {**state.seen, event.event_id: at_us},
-            "effects": {**state.effects, event.event_id: effect},
-            "event_counts": _bump(state.event_counts, event.type),
-            "interests": _bump(state.interests, interest),
-            "first_activity_us": at_us if first is None else min(first, at_us),
-            "last_activity_us": at_us if last is None else max(last, at_us),
-            "last_event_id": event.event_id if is_latest else state.last_event_id,
-            "clock_us": at_us if state.clock_us is None else max(state.clock_us, at_us),
-        }
+    return replace(
+        state,
+        seen={**state.seen, event.event_id: at_us},
+        effects={**state.effects, event.event_id: effect},
+        event_counts=_bump(state.event_counts, event.type),
+        interests=_bump(state.interests, interest),
+        first_activity_us=at_us if first is None else min(first, at_us),
+        last_activity_us=at_us if last is None else max(last, at_us),
+        last_event_id=event.event_id if is_latest else state.last_event_id,
+        clock_us=at_us if state.clock_us is None else max(state.clock_us, at_us),
     )
 
 
@@ -156,7 +154,7 @@ def _recent(
     kept = [c for c in state.recent if (c.event_id, c.rule_id) not in dropped]
     if added is not None and added.points != 0:
         kept.append(added)
-    kept.sort(key=Contribution.sort_key, reverse=True)
+    kept.sort(key=_NEWEST, reverse=True)
     return tuple(kept[:limit])
 
 
@@ -170,13 +168,12 @@ def take_back(
     for at_us, _ in displaced:
         contributions = _plus(contributions, rule.id, -rule.points, at_us, as_of, rules)
     dropped = {(event_id, rule.id) for _, event_id in displaced}
-    return state.model_copy(
-        update={
-            "contributions": contributions,
-            "score": total(contributions),
-            "rule_scored": _bump(state.rule_scored, rule.id, -len(displaced)),
-            "recent": _recent(state, None, dropped, rules.limits.recent_contributions),
-        }
+    return replace(
+        state,
+        contributions=contributions,
+        score=total(contributions),
+        rule_scored=_bump(state.rule_scored, rule.id, -len(displaced)),
+        recent=_recent(state, None, dropped, rules.limits.recent_contributions),
     )
 
 
@@ -201,7 +198,7 @@ def score(state: LeadState, rule: Rule, event: Event, at_us: int, rules: RuleSet
         "windows": windows,
     }
     if entry in pushed_out:
-        return state.model_copy(update=update)
+        return replace(state, **update)
     as_of = state.as_of_us if state.as_of_us is not None else at_us
     contributions = _plus(state.contributions, rule.id, rule.points, at_us, as_of, rules)
     for other_us, _ in pushed_out:
@@ -220,4 +217,4 @@ def score(state: LeadState, rule: Rule, event: Event, at_us: int, rules: RuleSet
         "rule_scored": _bump(state.rule_scored, rule.id, 1 - len(pushed_out)),
         "recent": _recent(state, earned, dropped, rules.limits.recent_contributions),
     }
-    return state.model_copy(update=update)
+    return replace(state, **update)

@@ -9,7 +9,7 @@ from scoring.bounds import prune
 from scoring.criteria import RANK
 from scoring.ledger import advance, forget, take_back, total
 from scoring.rules import RuleSet
-from scoring.state import Contribution, LeadState
+from scoring.state import Contribution, LeadState, replace
 
 N = TypeVar("N", int, float)
 
@@ -49,7 +49,7 @@ def _refit_windows(state: LeadState, merged: LeadState, rules: RuleSet) -> LeadS
         entries = sorted({*windows.get(key, ()), *theirs})
         limit = len(entries) if rule is None or rule.cap is None else rule.cap.max_events
         windows[key] = tuple(entries[:limit])
-        state = state.model_copy(update={"windows": windows})
+        state = replace(state, windows=windows)
         if rule is not None:
             state = take_back(state, rule, entries[limit:], rules)
     return state
@@ -64,25 +64,24 @@ def combine(survivor: LeadState, merged: LeadState, rules: RuleSet) -> LeadState
     contributions = _summed(a.contributions, b.contributions)
     last_us, last_id = _last_event(a, b)
     tier = max(a.tier, b.tier, key=RANK.__getitem__)
-    state = a.model_copy(
-        update={
-            "tier": tier,
-            "tier_since_us": a.tier_since_us if tier == a.tier else b.tier_since_us,
-            "contributions": contributions,
-            "score": total(contributions),
-            "clock_us": _latest(a.clock_us, b.clock_us),
-            "floor_us": _latest(a.floor_us, b.floor_us),
-            "event_counts": _summed(a.event_counts, b.event_counts),
-            "rule_counts": _summed(a.rule_counts, b.rule_counts),
-            "rule_scored": _summed(a.rule_scored, b.rule_scored),
-            "seen": dict(sorted({**a.seen, **b.seen}.items())),
-            "effects": dict(sorted({**b.effects, **a.effects}.items())),
-            "recent": _recent(a, b, rules.limits.recent_contributions),
-            "interests": _summed(a.interests, b.interests),
-            "first_activity_us": _earliest(a.first_activity_us, b.first_activity_us),
-            "last_activity_us": last_us,
-            "last_event_id": last_id,
-            "merged_from": tuple(sorted({*a.merged_from, merged.lead_id, *b.merged_from})),
-        }
+    state = replace(
+        a,
+        tier=tier,
+        tier_since_us=a.tier_since_us if tier == a.tier else b.tier_since_us,
+        contributions=contributions,
+        score=total(contributions),
+        clock_us=_latest(a.clock_us, b.clock_us),
+        floor_us=_latest(a.floor_us, b.floor_us),
+        event_counts=_summed(a.event_counts, b.event_counts),
+        rule_counts=_summed(a.rule_counts, b.rule_counts),
+        rule_scored=_summed(a.rule_scored, b.rule_scored),
+        seen=dict(sorted({**a.seen, **b.seen}.items())),
+        effects=dict(sorted({**b.effects, **a.effects}.items())),
+        recent=_recent(a, b, rules.limits.recent_contributions),
+        interests=_summed(a.interests, b.interests),
+        first_activity_us=_earliest(a.first_activity_us, b.first_activity_us),
+        last_activity_us=last_us,
+        last_event_id=last_id,
+        merged_from=tuple(sorted({*a.merged_from, merged.lead_id, *b.merged_from})),
     )
     return prune(_refit_windows(state, b, rules), rules)

@@ -4,12 +4,25 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field, TypeAdapter
+import msgspec
+from pydantic import AwareDatetime, Field, PlainSerializer, PlainValidator, TypeAdapter
 
 from schemas.events import Contract, Event
 from schemas.outgoing import LeadsMerged
 from scoring.identity import Hop
 from scoring.state import LeadState
+
+
+def _state(value: object) -> LeadState:
+    return value if isinstance(value, LeadState) else msgspec.convert(value, LeadState)
+
+
+# A lead state inside a pydantic message: the same JSON document as `scoring.state.to_json`.
+StateField = Annotated[
+    LeadState,
+    PlainValidator(_state),
+    PlainSerializer(msgspec.to_builtins, return_type=dict[str, object]),
+]
 
 
 class IdentityHop(Contract):
@@ -40,7 +53,7 @@ class AbsorbLead(Contract):
 
     kind: Literal["absorb"] = "absorb"
     merge: LeadsMerged
-    state: LeadState
+    state: StateField
     identities: tuple[str, ...] = ()
 
 

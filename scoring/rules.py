@@ -19,7 +19,7 @@ from pydantic import (
 
 from schemas.events import EVENT_TYPES
 from schemas.outgoing import Tier
-from scoring.criteria import RANK, Compare, Expr, names, parse
+from scoring.criteria import RANK, TIER_ORDER, Check, Compare, Expr, compile_expr, names, parse
 from scoring.nurture import NurturePolicy
 from scoring.rule import Cap, Rule
 
@@ -102,9 +102,25 @@ class RuleSet(Frozen):
         """Rules by id."""
         return {rule.id: rule for rule in self.rules}
 
+    @cached_property
+    def by_event(self) -> dict[str, tuple[Rule, ...]]:
+        """The rules that listen to each event type, in file order."""
+        return {
+            e: tuple(r for r in self.rules if r.event == e) for e in {r.event for r in self.rules}
+        }
+
     def rules_for(self, event_type: str) -> tuple[Rule, ...]:
         """The rules that listen to an event type, in file order."""
-        return tuple(rule for rule in self.rules if rule.event == event_type)
+        return self.by_event.get(event_type, ())
+
+    @cached_property
+    def tier_checks(self) -> tuple[tuple[Tier, Check], ...]:
+        """Each tier above `lead` with its compiled criteria, lowest first."""
+        return tuple(
+            (tier, compile_expr(self.tiers[tier].expr))
+            for tier in TIER_ORDER[1:]
+            if tier in self.tiers
+        )
 
 
 def _check_tier(tier: Tier, expr: Expr, known: set[str]) -> None:

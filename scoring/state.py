@@ -1,20 +1,21 @@
-"""A lead's scoring state: everything the fold needs, small, frozen and JSON round-trippable."""
+"""A lead's scoring state: everything the fold needs, small, frozen and cheap to copy.
+
+Plain msgspec structs (no validation on copy: the fold builds every value itself). The table's
+binary form is `scoring/codec.py`; `to_json`/`from_json` are the readable form (and the format
+the table held before the codec).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
+import msgspec
 
 from schemas.outgoing import Tier
 from scoring.clock import DAY_US, from_us
 
 
-class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Contribution(Frozen):
+class Contribution(msgspec.Struct, frozen=True, gc=False, forbid_unknown_fields=True):
     """One event scoring under one rule: the explanation of a slice of the score."""
 
     event_id: str
@@ -28,7 +29,7 @@ class Contribution(Frozen):
         return (self.at_us, self.event_id, self.rule_id)
 
 
-class LeadState(Frozen):
+class LeadState(msgspec.Struct, frozen=True, gc=False, forbid_unknown_fields=True):
     """One lead's score table value. Times are exact epoch microseconds (`*_us`).
 
     `contributions` are points per rule valued at `as_of_us` (decay applied up to then);
@@ -97,11 +98,17 @@ def new_lead(lead_id: str) -> LeadState:
     return LeadState(lead_id=lead_id)
 
 
+replace = msgspec.structs.replace  # a copy with some fields changed (no validation, no deep copy)
+
+_JSON = msgspec.json.Encoder()
+_FROM_JSON = msgspec.json.Decoder(LeadState)
+
+
 def to_json(state: LeadState) -> bytes:
-    """Serialise for a Faust table / changelog."""
-    return state.model_dump_json().encode()
+    """The state as JSON (the same document the pydantic model wrote)."""
+    return _JSON.encode(state)
 
 
 def from_json(data: bytes | str) -> LeadState:
-    """Deserialise what `to_json` wrote."""
-    return LeadState.model_validate_json(data)
+    """A state from JSON, including the table values written before the binary codec."""
+    return _FROM_JSON.decode(data)

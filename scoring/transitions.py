@@ -8,9 +8,9 @@ from typing import Literal
 
 from schemas.outgoing import LeadDemoted, LeadPromoted, ScoreChanged, Tier
 from scoring.clock import to_us
-from scoring.criteria import RANK, TIER_ORDER, Facts, satisfied
+from scoring.criteria import RANK
 from scoring.rules import RuleSet
-from scoring.state import LeadState
+from scoring.state import LeadState, replace
 
 Emitted = ScoreChanged | LeadPromoted | LeadDemoted
 Cause = Literal["event", "decay", "merge"]
@@ -18,13 +18,11 @@ Cause = Literal["event", "decay", "merge"]
 
 def evaluate(state: LeadState, rules: RuleSet) -> tuple[Tier, tuple[str, ...]]:
     """The highest tier whose criteria hold, and the comparisons that make it hold."""
-    tier, counts = Tier.LEAD, state.counts()
+    tier: Tier = Tier.LEAD
     reasons: tuple[str, ...] = ()
-    for candidate in TIER_ORDER[1:]:
-        criteria = rules.tiers.get(candidate)
-        found = (
-            None if criteria is None else satisfied(criteria.expr, Facts(state.score, tier, counts))
-        )
+    score, events, matched = state.score, state.event_counts, state.rule_counts
+    for candidate, check in rules.tier_checks:
+        found = check(score, RANK[tier], events, matched)
         if found is not None:
             tier, reasons = candidate, found
     return tier, reasons
@@ -77,7 +75,7 @@ def _promoted(
         "tier_since_us": to_us(at),
         "promotions": {**after.promotions, tier: ordinal},
     }
-    return after.model_copy(update=update), promoted
+    return replace(after, **update), promoted
 
 
 def _demoted(
@@ -104,14 +102,14 @@ def _demoted(
         "tier_since_us": to_us(at),
         "demotions": {**after.demotions, tier: ordinal},
     }
-    return after.model_copy(update=update), demoted
+    return replace(after, **update), demoted
 
 
 def settle(
     before: LeadState, after: LeadState, rules: RuleSet, cause: Cause, event_id: str, at: datetime
 ) -> tuple[LeadState, list[Emitted]]:
     """Re-evaluate the tier after a change and say what happened, promotions at most once."""
-    after = after.model_copy(update={"rule_version": rules.version})
+    after = replace(after, rule_version=rules.version)
     tier, reasons = evaluate(after, rules)
     emitted: list[Emitted] = []
     is_first = not before.event_counts and cause == "event"
@@ -124,4 +122,4 @@ def settle(
         after, demoted = _demoted(before, after, tier, reasons, cause, at)
         return after, [*emitted, demoted]
     since = after.tier_since_us if after.tier_since_us is not None else after.first_activity_us
-    return after.model_copy(update={"tier_since_us": since}), emitted
+    return replace(after, tier_since_us=since), emitted

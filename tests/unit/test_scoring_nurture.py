@@ -7,6 +7,7 @@ import pytest
 from scoring.engine import sweep, tombstone
 from scoring.nurture import NurturePolicy, choose_pack, suggest_nurture
 from scoring.rules import RulesError, default_rules
+from scoring.state import replace
 from tests.unit.scoring_factories import at, demo, download, fold, page, rules_from
 
 RULES = default_rules()
@@ -59,7 +60,7 @@ def test_a_lead_demoted_by_decay_waits_from_its_demotion() -> None:
 
 def test_a_lead_without_telling_interests_gets_the_default_pack() -> None:
     state, _ = fold([page(5, "https://x.cn/")])
-    state = state.model_copy(update={"interests": {}})
+    state = replace(state, interests={})
     assert choose_pack(state, POLICY) == "whitepapers"
 
 
