@@ -46,7 +46,12 @@ def month_period(month: str, tz: tzinfo = UTC) -> Period:
 
 def days_between(start: datetime, end: datetime) -> float:
     """Elapsed days (fractional) from `start` to `end`."""
-    return (end - start).total_seconds() / SECONDS_PER_DAY
+    return days_in(end - start)
+
+
+def days_in(elapsed: timedelta) -> float:
+    """A duration in (fractional) days: its seconds, then / 86 400 (two roundings, as ever)."""
+    return elapsed.total_seconds() / SECONDS_PER_DAY
 
 
 def mean(values: Sequence[float]) -> float | None:

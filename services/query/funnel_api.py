@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import asdict
 from datetime import UTC, datetime
 from itertools import pairwise
@@ -10,11 +9,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
-from funnel import queries
-from funnel.metrics import FunnelStep, Period, sales_cycle, stage_table, tier_funnel, won_deals
-from funnel.periods import month_of
+from funnel import aggregates
+from funnel.metrics import FunnelStep, Period
 from funnel.queries import Segment
-from funnel.rows import StageIntervalRow
 from services.query.auth import ReadAccess
 from services.query.csv_export import table_response
 from services.query.deps import PoolDep
@@ -79,28 +76,14 @@ def segment_of(query: FunnelQuery) -> Segment:
     return Segment(query.channel, query.campaign)
 
 
-def _stay_group(
-    stay: StageIntervalRow, channel: str | None, campaign: str | None, by: GroupBy | None
-) -> str:
-    match by:
-        case "channel":
-            return channel or "unknown"
-        case "campaign":
-            return campaign or "unknown"
-        case "month":
-            return month_of(stay.entered_at)
-    return "all"
-
-
 async def stage_rows(pool: Any, query: FunnelQuery) -> list[StageRowOut]:
     """Stage table rows per group, over the stays entered in the period."""
-    stays = await queries.stage_stays(pool, period_of(query), segment_of(query))
-    groups: dict[str, list[StageIntervalRow]] = defaultdict(list)
-    for stay, channel, campaign in stays:
-        groups[_stay_group(stay, channel, campaign, query.group_by)].append(stay)
+    tables = await aggregates.stage_tables(
+        pool, period_of(query), segment_of(query), query.group_by
+    )
     rows = []
-    for group in sorted(groups) or ["all"]:
-        for row in stage_table(groups[group], period=period_of(query)):
+    for group, table in tables:
+        for row in table:
             values = asdict(row)
             reasons = values.pop("top_lost_reasons")
             lost = [LostReason(reason=reason, count=count) for reason, count in reasons]
@@ -110,9 +93,11 @@ async def stage_rows(pool: Any, query: FunnelQuery) -> list[StageRowOut]:
 
 async def tier_rows(pool: Any, query: FunnelQuery) -> list[TierRowOut]:
     """Tier funnel rows per group, over the leads first seen in the period."""
-    leads = await queries.tier_histories(pool, period_of(query), segment_of(query))
+    funnel = await aggregates.tier_funnel_rows(
+        pool, period_of(query), segment_of(query), query.group_by
+    )
     rows = []
-    for row in tier_funnel(leads, group_by=query.group_by, period=period_of(query)):
+    for row in funnel:
         values: dict[str, Any] = {"group": row.group}
         values.update({step.value: row.counts[step] for step in FunnelStep})
         for before, step in pairwise(FunnelStep):
@@ -124,9 +109,8 @@ async def tier_rows(pool: Any, query: FunnelQuery) -> list[TierRowOut]:
 
 async def cycle_rows(pool: Any, query: FunnelQuery) -> list[CycleRowOut]:
     """Sales cycle per month of winning, over the deals won in the period."""
-    stays = await queries.won_opportunity_stays(pool, period_of(query), segment_of(query))
-    deals = won_deals(stays)
-    return [CycleRowOut(**asdict(row)) for row in sales_cycle(deals, period=period_of(query))]
+    cycle = await aggregates.sales_cycle_rows(pool, period_of(query), segment_of(query))
+    return [CycleRowOut(**asdict(row)) for row in cycle]
 
 
 @router.get("/stages", response_model=StageTable, responses=ANSWERS)

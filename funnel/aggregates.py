@@ -1,0 +1,263 @@
+"""The funnel tables computed in PostgreSQL: GROUP BY twins of funnel/metrics.py and tiers.py.
+
+Only a few rows per group come back. Every number equals, bit for bit, what the pure functions
+compute from the loaded rows (tests/integration/test_funnel_aggregates.py checks it on random
+data), because each statistic is taken the way the pure function takes it:
+
+- medians: both middle values by rank (`percentile_disc`), then `(low + high) / 2` in Python;
+- p90: nearest rank, `percentile_disc(0.9)` is `ceil(0.9 · n)` in double precision too;
+- means: `statistics.fmean` is `fsum(days) / n`, the exactly rounded sum of the rounded day
+  values. Each day value is split into three integers that sum exactly in PostgreSQL;
+- days: `extract(epoch …)` is exact, its cast to double rounds like `total_seconds()`, and a
+  percentile's interval becomes days through `timedelta.total_seconds()` itself.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from funnel.metrics import UNSPECIFIED_REASON, SalesCycleRow, StageRow
+from funnel.periods import Period, days_in, ratio
+from funnel.queries import Connection, Segment
+from funnel.stages import DEFAULT_ORDER, Outcome, StageOrder
+from funnel.tiers import ALL_GROUP, STEPS, UNKNOWN_GROUP, GroupBy, TierFunnelRow
+
+# percentile_disc(f) is the ceil(f·n)-th smallest value: 0.5 gives the lower middle and a
+# fraction a hair above 0.5 the upper one (the (n//2 + 1)-th) for every n below 10^12.
+MIDDLES = "ARRAY[0.5, 0.500000000001]::float8[]"
+MIDDLES_AND_P90 = "ARRAY[0.5, 0.500000000001, 0.9]::float8[]"
+# x = hi/2^24 + mid/2^57 + lo/2^90 exactly, for any day value of a whole number of microseconds
+# (|x| >= 2^-38 or 0, |x| < 2^39): three int8 sums make the exact sum of the doubles.
+_SPLIT = (24, 33, 33)
+
+
+def _exact_sum_sql(x: str) -> str:
+    """Three int8 sums whose weighted total is the exact sum of the float8 values `x`."""
+    hi = f"({x}) * {2.0 ** _SPLIT[0]!r}"
+    frac = f"(({hi}) - trunc({hi}))"
+    mid = f"{frac} * {2.0 ** _SPLIT[1]!r}"
+    rest = f"((({mid}) - trunc({mid})) * {2.0 ** _SPLIT[2]!r})"
+    return f"sum(trunc({hi})::int8), sum(trunc({mid})::int8), sum({rest}::int8)"
+
+
+def _fsum(hi: Any, mid: Any, lo: Any) -> float:
+    """math.fsum of the values the three sums of `_exact_sum_sql` came from."""
+    total = (int(hi) << (_SPLIT[1] + _SPLIT[2])) + (int(mid) << _SPLIT[2]) + int(lo)
+    return math.ldexp(float(total), -sum(_SPLIT))  # float(int) rounds exactly, like fsum
+
+
+def _mean(n: int, hi: Any, mid: Any, lo: Any) -> float | None:
+    return _fsum(hi, mid, lo) / n if n else None
+
+
+def _median(n: int, middles: Sequence[timedelta] | None) -> float | None:
+    if not n or middles is None:
+        return None
+    low, high = days_in(middles[0]), days_in(middles[1])
+    return low if n % 2 else (low + high) / 2  # as statistics.median
+
+
+def _days_sql(start: str, end: str) -> str:
+    return f"extract(epoch FROM {end} - {start})::float8 / 86400.0"
+
+
+def _in_period(at: str) -> str:
+    return f"($1::timestamptz IS NULL OR {at} >= $1) AND ($2::timestamptz IS NULL OR {at} < $2)"
+
+
+def _args(period: Period | None, segment: Segment) -> tuple[str, list[Any]]:
+    """The segment's clauses on the lead `l` ($3 on), and every argument, period first."""
+    clauses = ""
+    args: list[Any] = [None, None] if period is None else [period.start, period.end]
+    for column, value in (("first_channel", segment.channel), ("first_campaign", segment.campaign)):
+        if value is not None:
+            args.append(value)
+            clauses += f" AND l.{column} = ${len(args)}"
+    return clauses, args
+
+
+def _group_sql(group_by: GroupBy | None, at: str) -> str:
+    match group_by:
+        case "channel":
+            return f"coalesce(nullif(l.first_channel, ''), '{UNKNOWN_GROUP}')"
+        case "campaign":
+            return f"coalesce(nullif(l.first_campaign, ''), '{UNKNOWN_GROUP}')"
+        case "month":
+            return f"date_trunc('month', {at} AT TIME ZONE 'UTC')"
+    return f"'{ALL_GROUP}'"
+
+
+def _group_name(value: str | datetime) -> str:
+    return value.strftime("%Y-%m") if isinstance(value, datetime) else value
+
+
+# A cohort of a year sorts hundreds of thousands of values: in memory rather than in temporary
+# files, and without JIT compilation (it costs more than these plans run; they are not CPU-bound).
+_SESSION = "SET LOCAL work_mem = '64MB'; SET LOCAL jit = off"
+
+
+async def _fetch(conn: Connection, *queries: tuple[str, list[Any]]) -> list[list[Any]]:
+    """Each query's rows, read in one read-only transaction on one connection of the pool."""
+    if hasattr(conn, "acquire"):  # a pool
+        async with conn.acquire() as held:
+            return await _fetch(held, *queries)
+    async with conn.transaction(readonly=True):
+        await conn.execute(_SESSION)
+        return [await conn.fetch(sql, *args) for sql, args in queries]
+
+
+# --- the tier funnel ---------------------------------------------------------------------------
+
+# reach_times: a step's time is the earliest of its own and every later step's time
+_REACHED = ("l.first_seen_at", "l.mql_at", "l.sql_at", "l.opportunity_at", "l.won_at")
+
+
+def _tier_sql(group_by: GroupBy | None, where: str) -> str:
+    times = ", ".join(f"least({', '.join(_REACHED[k:])}) AS t{k}" for k in range(len(STEPS)))
+    gaps = ", ".join(
+        f"count(t{k}), percentile_disc({MIDDLES}) WITHIN GROUP (ORDER BY t{k} - t{k - 1})"
+        for k in range(1, len(STEPS))
+    )
+    return (
+        f"SELECT grp, count(*), {gaps} FROM (SELECT {_group_sql(group_by, 'l.first_seen_at')}"
+        f" AS grp, {times} FROM leads l WHERE l.first_seen_at IS NOT NULL AND {where}) r"
+        " GROUP BY grp"
+    )
+
+
+async def tier_funnel_rows(
+    conn: Connection, period: Period | None, segment: Segment, group_by: GroupBy | None
+) -> list[TierFunnelRow]:
+    """`tier_funnel` over the leads first seen in the period, one row per group, sorted."""
+    in_segment, args = _args(period, segment)
+    where = _in_period("l.first_seen_at") + in_segment
+    (rows,) = await _fetch(conn, (_tier_sql(group_by, where), args))
+    found = sorted((_group_name(row[0]), row) for row in rows)
+    return [_tier_row(group, row) for group, row in found]
+
+
+def _tier_row(group: str, row: Any) -> TierFunnelRow:
+    counts = {STEPS[0]: row[1]}
+    conversion, days = {}, {}
+    for k in range(1, len(STEPS)):
+        n, middles = row[2 * k], row[2 * k + 1]
+        counts[STEPS[k]] = n
+        conversion[STEPS[k]] = ratio(n, counts[STEPS[k - 1]])
+        days[STEPS[k]] = _median(n, middles)
+    return TierFunnelRow(group, counts, conversion, days)
+
+
+# --- the stage table ---------------------------------------------------------------------------
+
+_OUTCOMES = (Outcome.ADVANCED, Outcome.WON, Outcome.LOST, Outcome.REGRESSED)
+_STAYS = " FROM stage_intervals i LEFT JOIN leads l ON l.lead_id = i.lead_id WHERE "
+
+
+def _stage_sql(group_by: GroupBy | None, where: str) -> str:
+    outcomes = ", ".join(
+        f"count(*) FILTER (WHERE exited_at IS NOT NULL AND outcome = '{o.value}')"
+        for o in _OUTCOMES
+    )
+    return (
+        f"SELECT grp, stage, count(*), count(exited_at), {outcomes}, {_exact_sum_sql('days')},"
+        f" percentile_disc({MIDDLES_AND_P90}) WITHIN GROUP (ORDER BY exited_at - entered_at)"
+        f" FROM (SELECT {_group_sql(group_by, 'i.entered_at')} AS grp, i.stage, i.entered_at,"
+        f" i.exited_at, i.outcome, {_days_sql('i.entered_at', 'i.exited_at')} AS days"
+        f"{_STAYS}{where}) s GROUP BY grp, stage"
+    )
+
+
+def _lost_reasons_sql(group_by: GroupBy | None, where: str) -> str:
+    return (
+        f"SELECT {_group_sql(group_by, 'i.entered_at')}, i.stage,"
+        f" coalesce(nullif(i.lost_reason, ''), '{UNSPECIFIED_REASON}'), count(*){_STAYS}{where}"
+        f" AND i.exited_at IS NOT NULL AND i.outcome = '{Outcome.LOST.value}' GROUP BY 1, 2, 3"
+    )
+
+
+async def stage_tables(
+    conn: Connection,
+    period: Period | None,
+    segment: Segment,
+    group_by: GroupBy | None,
+    order: StageOrder = DEFAULT_ORDER,
+    top_reasons: int = 3,
+) -> list[tuple[str, list[StageRow]]]:
+    """`stage_table` per group of the stays entered in the period; groups sorted, at least 'all'."""
+    in_segment, args = _args(period, segment)
+    where = _in_period("i.entered_at") + in_segment
+    stats, lost = await _fetch(
+        conn, (_stage_sql(group_by, where), args), (_lost_reasons_sql(group_by, where), args)
+    )
+    cells = {(_group_name(row[0]), row[1]): row for row in stats}
+    reasons: dict[tuple[str, str], list[tuple[str, int]]] = defaultdict(list)
+    for grp, stage, reason, count in lost:
+        reasons[(_group_name(grp), stage)].append((reason, count))
+    tables = []
+    for group in sorted({group for group, _ in cells}) or [ALL_GROUP]:
+        seen = {stage for g, stage in cells if g == group and not order.is_terminal(stage)}
+        rows = []
+        for key in (*order.open_keys, *sorted(seen - set(order.open_keys))):
+            top = sorted(reasons[(group, key)], key=lambda kv: (-kv[1], kv[0]))[:top_reasons]
+            rows.append(_stage_row(key, order.label_zh(key), cells.get((group, key)), top))
+        tables.append((group, rows))
+    return tables
+
+
+def _stage_row(stage: str, label: str, cell: Any, top: list[tuple[str, int]]) -> StageRow:
+    if cell is None:
+        return StageRow(stage, label, 0, 0, 0, 0, 0, 0, 0, None, None, None, None, ())
+    entered, exited, advanced, won, lost, regressed, hi, mid, lo, ranks = cell[2:]
+    return StageRow(
+        stage=stage,
+        label_zh=label,
+        entered=entered,
+        exited=exited,
+        still_in_stage=entered - exited,
+        advanced=advanced,
+        won=won,
+        lost=lost,
+        regressed=regressed,
+        avg_days=_mean(exited, hi, mid, lo),
+        median_days=_median(exited, ranks),
+        p90_days=days_in(ranks[2]) if exited else None,
+        conversion_rate=ratio(advanced + won, exited),
+        top_lost_reasons=tuple(top),
+    )
+
+
+# --- the sales cycle ---------------------------------------------------------------------------
+
+
+def _cycle_sql(where_won: str, where_stay: str, where_deal: str) -> str:
+    return (
+        "WITH s AS (SELECT i.opportunity_id, i.entered_at, i.exited_at, i.outcome"
+        f"{_STAYS}i.opportunity_id IN (SELECT w.opportunity_id FROM stage_intervals w"
+        f" WHERE w.outcome = 'won' AND {where_won}){where_stay}),"
+        " deals AS (SELECT w.won_at, min(s.entered_at) AS first_at FROM (SELECT opportunity_id,"
+        " min(exited_at) AS won_at FROM s WHERE outcome = 'won' GROUP BY 1) w"
+        " JOIN s ON s.opportunity_id = w.opportunity_id AND s.entered_at <= w.won_at"
+        f" WHERE {where_deal} GROUP BY s.opportunity_id, w.won_at)"
+        f" SELECT date_trunc('month', won_at AT TIME ZONE 'UTC'), count(*),"
+        f" {_exact_sum_sql(_days_sql('first_at', 'won_at'))},"
+        f" percentile_disc({MIDDLES}) WITHIN GROUP (ORDER BY won_at - first_at)"
+        " FROM deals GROUP BY 1"
+    )
+
+
+async def sales_cycle_rows(
+    conn: Connection, period: Period | None, segment: Segment
+) -> list[SalesCycleRow]:
+    """`sales_cycle` of `won_deals` for the opportunities won in the period, per month."""
+    in_segment, args = _args(period, segment)
+    sql = _cycle_sql(_in_period("w.exited_at"), in_segment, _in_period("w.won_at"))
+    (rows,) = await _fetch(conn, (sql, args))
+    cycle = [
+        SalesCycleRow(_group_name(month), n, _mean(n, hi, mid, lo), _median(n, middles))
+        for month, n, hi, mid, lo, middles in rows
+    ]
+    return sorted(cycle, key=lambda row: row.month)
