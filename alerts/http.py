@@ -11,9 +11,12 @@ from pydantic import AwareDatetime, BaseModel
 
 from alerts.checks import health_report
 from alerts.health import HealthReport
+from services.ops_http import invalid_query
 from services.settings import Settings
 
 MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
+# The check looks back over earlier months and ahead to the month's end: keep them datable.
+FIRST_YEAR, LAST_YEAR = 1900, 9000
 
 
 class IndicatorOut(BaseModel):
@@ -84,6 +87,8 @@ def health_check_router(settings: Settings, dependencies: Sequence[Any] = ()) ->
         ] = None,
     ) -> HealthCheckOut:
         """The month's four indicators with value, normal and alarm range, status and action."""
+        if not FIRST_YEAR <= int(month[:4]) <= LAST_YEAR:
+            raise invalid_query("month", f"year must be {FIRST_YEAR}..{LAST_YEAR}", month)
         async with pool.acquire() as conn:
             report = await health_report(conn, settings, month, as_of)
         if as_of is None and report.as_of > (now := datetime.now(UTC)):

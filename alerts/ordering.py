@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Collection, Hashable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Generic, TypeVar
 
@@ -21,6 +21,8 @@ class Held:
 
     offset: int
     signals: tuple[Signal, ...]
+    value: bytes | None = None  # the record's bytes, for a dead letter should the fold refuse it
+    undecodable: str | None = None  # why it did not decode: dead-lettered when it is committed
 
     @property
     def key(self) -> SortKey | None:
@@ -30,11 +32,16 @@ class Held:
 
 @dataclass(frozen=True, slots=True)
 class Released(Generic[K]):
-    """Signals to fold now (in this order), what stays held, and the positions they free."""
+    """Signals to fold now (in this order), what stays held, and the positions they free.
+
+    `records` are the released records themselves, in release order, each with its partition:
+    folding their signals in that order is folding `signals`.
+    """
 
     signals: list[Signal]
     held: dict[K, list[Held]]
     positions: dict[K, int]
+    records: list[tuple[K, Held]] = field(default_factory=list)
 
 
 def release(
@@ -50,10 +57,13 @@ def release(
     rank = {key: i for i, key in enumerate(partitions)}
     signals: list[Signal] = []
     positions: dict[K, int] = {}
+    records: list[tuple[K, Held]] = []
     while True:
         for key, queue in queues.items():  # a record without signals orders nothing
             while queue and queue[0].key is None:
-                positions[key] = queue.popleft().offset + 1
+                empty = queue.popleft()
+                positions[key] = empty.offset + 1
+                records.append((key, empty))
         if any(not queue and key not in settled for key, queue in queues.items()):
             break
         heads = [(queue[0].key, rank[key], key) for key, queue in queues.items() if queue]
@@ -63,4 +73,5 @@ def release(
         record = queues[first].popleft()
         signals += record.signals
         positions[first] = record.offset + 1
-    return Released(signals, {k: list(q) for k, q in queues.items() if q}, positions)
+        records.append((first, record))
+    return Released(signals, {k: list(q) for k, q in queues.items() if q}, positions, records)

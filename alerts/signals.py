@@ -18,6 +18,7 @@ from schemas.events import (
     parse_event,
 )
 from schemas.outgoing import LeadDemoted, LeadPromoted, LeadsMerged, ResolvedEvent, Tier
+from schemas.storable import unstorable_record
 
 
 class Source(StrEnum):
@@ -78,7 +79,7 @@ Signal = Merged | TierChanged | StageMoved | Interaction
 
 @dataclass(frozen=True, slots=True)
 class Rejected:
-    """A record that does not fit its topic's contract (the projector dead-letters it)."""
+    """A record that does not fit its topic's contract (each consumer dead-letters it)."""
 
     reason: str
 
@@ -109,6 +110,9 @@ def decode(source: Source, value: bytes | None) -> list[Signal] | Rejected:
     """The signals one record carries (none for a tombstone), or why it was rejected."""
     if value is None:
         return []
+    unstorable = unstorable_record(value)
+    if unstorable is not None:
+        return Rejected(f"unstorable: {unstorable[1]} at {unstorable[0]!r}")
     try:
         match source:
             case Source.LEAD_EVENTS:

@@ -6,11 +6,11 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import KafkaError
 
@@ -28,7 +28,16 @@ from alerts.signals import (
 from alerts.signals import Rejected as RejectedRecord
 from alerts.sweeper import Clock, Sweeper, count_raised, lagging_clock
 from schemas.outgoing import Alert
-from schemas.topics import LEAD_EVENTS, LEAD_MERGES, PROMOTIONS, SALES_STAGES, TopicSpec
+from schemas.topics import (
+    DEAD_LETTERS,
+    LEAD_EVENTS,
+    LEAD_MERGES,
+    PROMOTIONS,
+    SALES_STAGES,
+    TopicSpec,
+)
+from services import poison
+from services.poison import Poisoned
 from services.settings import Settings
 
 log = logging.getLogger("alerts.worker")
@@ -69,6 +78,8 @@ class StaleDetector:
         self._sources = {spec.name(settings.topic_prefix): src for spec, src in SOURCES}
         self._pool: asyncpg.Pool | None = None
         self._consumer: AIOKafkaConsumer | None = None
+        self._producer: AIOKafkaProducer | None = None  # dead letters only
+        self._dead_letters = DEAD_LETTERS.name(settings.topic_prefix)
         self._sweeper: Sweeper | None = None
         self._held: dict[TopicPartition, list[Held]] = {}  # read, not yet folded nor committed
 
@@ -110,13 +121,18 @@ class StaleDetector:
             heartbeat_interval_ms=1_000,
             rebalance_timeout_ms=10_000,
         )
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=self.settings.kafka_bootstrap, acks="all", enable_idempotence=True
+        )
+        await self._producer.start()
         self._consumer.subscribe(list(self._sources), listener=_SeekToStored(self))
         await self._consumer.start()
 
     async def stop(self) -> None:
         """Leave the group and close; what was committed stays committed."""
-        if self._consumer is not None:
-            await self._consumer.stop()
+        for closing in (self._consumer, self._producer):
+            if closing is not None:
+                await closing.stop()
         if self._pool is not None:
             await self._pool.close()
 
@@ -151,34 +167,84 @@ class StaleDetector:
         return applied
 
     async def _apply(self, settled: set[TopicPartition]) -> int:
-        """Fold the released records; state, outbox and positions commit in one transaction."""
+        """Fold the released records; state, outbox and positions commit in one transaction.
+
+        Should the database or the fold refuse the batch for something in its data, the batch is
+        split until the refused record stands alone; that one is dead-lettered and skipped.
+        """
         started = time.perf_counter()
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with self.pool.acquire() as conn:
             stored = await state_store.load_positions(conn, self.name)
-            # Records already applied (re-read after a seek or rebalance) leave the holding
-            # area for good: held, they would block the sweep forever.
-            self._held = {
-                tp: self._unseen(tp, records, stored) for tp, records in self._held.items()
-            }
-            assigned = sorted(self.consumer.assignment())
-            released = ordering.release(self._held, assigned, settled)
-            if not released.positions:
-                return 0  # every partition waits for one that is behind
-            wanted = unresolved_opportunities(released.signals)
-            known = await state_store.leads_by_opportunity(conn, wanted)
-            signals = resolve(released.signals, known)
-            alerts = await self._fold(conn, signals)
-            fresh = await outbox_store.enqueue(conn, alerts)
-            if signals:
-                await state_store.advance_clock(conn, self.name, max(s.at for s in signals))
-            positions = {(tp.topic, tp.partition): n for tp, n in released.positions.items()}
-            await state_store.save_positions(conn, self.name, positions)
+        # Records already applied (re-read after a seek or rebalance) leave the holding area for
+        # good: held, they would block the sweep forever.
+        self._held = {tp: self._unseen(tp, records, stored) for tp, records in self._held.items()}
+        released = ordering.release(self._held, sorted(self.consumer.assignment()), settled)
+        if not released.positions:
+            return 0  # every partition waits for one that is behind
+        applied: list[Signal] = []
+        fresh: list[Alert] = []
+
+        async def attempt(run: Sequence[tuple[TopicPartition, Held]]) -> None:
+            signals, raised = await self._commit(run)
+            applied.extend(signals)
+            fresh.extend(raised)
+
+        await poison.isolate(released.records, attempt, self._skip)
         self._held = released.held  # only once committed: a failed batch is read again
         with contextlib.suppress(KafkaError):  # for lag tools only; the database is the truth
             await self.consumer.commit(released.positions)
         count_raised(fresh, self.raised)
         metrics.BATCH_SECONDS.labels("batch").observe(time.perf_counter() - started)
-        return len(signals)
+        return len(applied)
+
+    async def _commit(
+        self, run: Sequence[tuple[TopicPartition, Held]]
+    ) -> tuple[list[Signal], list[Alert]]:
+        """Fold a run of released records and store the positions past them, in one transaction."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            stored = await state_store.load_positions(conn, self.name)
+            positions: dict[tuple[str, int], int] = {}
+            ordered: list[Signal] = []
+            undecodable: list[Poisoned] = []
+            for tp, held in run:
+                key = (tp.topic, tp.partition)
+                if held.offset >= stored.get(key, 0):  # else another worker committed it
+                    positions[key] = held.offset + 1
+                    ordered.extend(held.signals)
+                    if held.undecodable is not None:
+                        at = (tp.topic, tp.partition, held.offset)
+                        undecodable.append(Poisoned(*at, held.value, held.undecodable))
+            wanted = unresolved_opportunities(ordered)
+            known = await state_store.leads_by_opportunity(conn, wanted)
+            signals = resolve(ordered, known)
+            alerts = await self._fold(conn, signals)
+            fresh = await outbox_store.enqueue(conn, alerts)
+            if signals:
+                await state_store.advance_clock(conn, self.name, max(s.at for s in signals))
+            if undecodable:  # once, with the positions that pass over them
+                await self._dead_letter(undecodable, "undecodable")
+            await state_store.save_positions(conn, self.name, positions)
+        return signals, fresh
+
+    async def _skip(self, item: tuple[TopicPartition, Held], error: BaseException) -> None:
+        """Dead-letter a record the database or the fold refused, and store the position past it."""
+        tp, held = item
+        key = (tp.topic, tp.partition)
+        async with self.pool.acquire() as conn, conn.transaction():
+            stored = await state_store.load_positions(conn, self.name)
+            if held.offset < stored.get(key, 0):
+                return  # another worker got past it
+            refused = Poisoned(
+                tp.topic, tp.partition, held.offset, held.value, poison.describe(error)
+            )
+            await self._dead_letter([refused], "refused")
+            await state_store.save_positions(conn, self.name, {key: held.offset + 1})
+        metrics.RECORDS.labels(self._sources[tp.topic], "dead_letter").inc()
+
+    async def _dead_letter(self, records: list[Poisoned], reason: str) -> None:
+        if self._producer is None:
+            raise RuntimeError("detector not started")
+        await poison.publish(self._producer, self._dead_letters, records, self.name, reason)
 
     @staticmethod
     def _unseen(
@@ -188,7 +254,11 @@ class StaleDetector:
         return [r for r in records if r.offset >= start]  # else another worker committed it
 
     def _hold(self, batch: Batch) -> None:
-        """Decode the batch's records and hold them for the event-time merge."""
+        """Decode the batch's records and hold them for the event-time merge.
+
+        A record that does not decode is held without signals, so its offset is committed in
+        order; it is dead-lettered in the transaction that commits it.
+        """
         for tp, messages in batch.items():
             source = self._sources[tp.topic]
             held = self._held.setdefault(tp, [])
@@ -196,15 +266,14 @@ class StaleDetector:
                 decoded = decode(source, message.value)
                 if isinstance(decoded, RejectedRecord):
                     metrics.RECORDS.labels(source, "rejected").inc()
-                    log.warning("%s[%d]@%d: %s", tp.topic, tp.partition, message.offset, decoded)
-                    decoded = []  # passed over, its offset still committed
-                else:
-                    metrics.RECORDS.labels(source, "applied").inc()
+                    held.append(Held(message.offset, (), message.value, decoded.reason))
+                    continue
+                metrics.RECORDS.labels(source, "applied").inc()
                 for signal in decoded:
                     if isinstance(signal, TierChanged):
                         direction = "promoted" if signal.promoted else "demoted"
                         metrics.PROMOTIONS_SEEN.labels(direction, signal.tier).inc()
-                held.append(Held(message.offset, tuple(decoded)))
+                held.append(Held(message.offset, tuple(decoded), message.value))
 
     async def _fold(self, conn: state_store.Connection, signals: list[Signal]) -> list[Alert]:
         ids = {s.lead_id for s in signals if s.lead_id is not None}

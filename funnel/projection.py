@@ -23,6 +23,7 @@ from funnel.rows import (
 from funnel.stages import LOST, WON
 from schemas.events import CommunicationLoggedEvent, Event, SalesStageChangedEvent, parse_event
 from schemas.outgoing import LeadDemoted, LeadPromoted, LeadsMerged, ResolvedEvent, ScoreChanged
+from schemas.storable import unstorable_record
 
 
 class Source(StrEnum):
@@ -92,6 +93,9 @@ def decode(record: SourceRecord) -> Decoded:
     if record.value is None:
         return None
     value = record.value
+    unstorable = unstorable_record(value)
+    if unstorable is not None:
+        return Rejected(record, f"unstorable: {unstorable[1]}", unstorable[0])
     try:
         match record.source:
             case Source.LEAD_EVENTS:

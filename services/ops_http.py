@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Mapping
 import asyncpg
 import orjson
 from aiokafka.client import AIOKafkaClient
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, HTTPException, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 ReadinessCheck = Callable[[], Awaitable[None]]
@@ -17,6 +17,14 @@ ReadinessCheck = Callable[[], Awaitable[None]]
 def json_response(payload: object, status_code: int = 200) -> Response:
     """A JSON response serialised with orjson."""
     return Response(orjson.dumps(payload), status_code=status_code, media_type="application/json")
+
+
+def invalid_query(name: str, message: str, value: object = None) -> HTTPException:
+    """A 422 shaped like FastAPI's own validation errors (the schema OpenAPI declares)."""
+    error: dict[str, object] = {"type": "value_error", "loc": ["query", name], "msg": message}
+    if value is not None:
+        error["input"] = str(value)
+    return HTTPException(422, [error])
 
 
 def kafka_check(client: AIOKafkaClient) -> ReadinessCheck:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from collections.abc import Callable, Mapping, Sequence
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
@@ -23,7 +22,7 @@ from funnel.projection import (
     resolve_aliases,
 )
 from funnel.projector import store, telemetry
-from schemas.outgoing import DeadLetter, LeadsMerged
+from schemas.outgoing import LeadsMerged
 from schemas.topics import (
     DEAD_LETTERS,
     LEAD_EVENTS,
@@ -33,6 +32,8 @@ from schemas.topics import (
     SALES_STAGES,
     TopicSpec,
 )
+from services import poison
+from services.poison import Poisoned
 from services.settings import Settings
 
 log = logging.getLogger("funnel.projector")
@@ -67,6 +68,7 @@ class Projector:
         self.settings = settings
         self.schema = schema or settings.funnel_schema
         self.name = self.schema  # positions follow their tables: a rebuild swaps both at once
+        self.consumer_name = f"projector:{self.schema}"  # names it in dead letters and metrics
         self.max_records = max_records or settings.projector_batch_records
         self._sources = {spec.name(settings.topic_prefix): source for spec, source in SOURCES}
         self._dead_letters = DEAD_LETTERS.name(settings.topic_prefix)
@@ -146,7 +148,7 @@ class Projector:
         if batch:
             started = time.perf_counter()
             try:
-                projected = await self._project(batch)
+                projected = await self._project_isolating(batch)
             except BaseException:
                 # nothing of this batch was committed: fetch it again
                 await self._seek({tp: self._committed.get(tp) for tp in batch})
@@ -156,7 +158,71 @@ class Projector:
         self._update_lag()
         return projected
 
-    async def _project(self, batch: Batch) -> int:
+    async def _project_isolating(self, batch: Batch) -> int:
+        """Project the batch; a record the database or the fold refuses is dead-lettered alone.
+
+        The whole batch goes in one transaction; only when that fails for a reason in the data
+        is it split (see `services.poison.isolate`), so one bad record costs a few extra
+        transactions and never stops the projector.
+        """
+        items = [(tp, message) for tp, messages in batch.items() for message in messages]
+        moved: set[TopicPartition] = set()  # re-read from the database's position: not ours
+        projected = 0
+
+        async def attempt(run: Sequence[tuple[TopicPartition, ConsumerRecord]]) -> None:
+            nonlocal projected
+            part: dict[TopicPartition, list[ConsumerRecord]] = {}
+            for tp, message in run:
+                if tp not in moved:
+                    part.setdefault(tp, []).append(message)
+            if part:
+                count, refetch = await self._project(part)
+                projected += count
+                moved.update(refetch)
+
+        async def poisoned(
+            item: tuple[TopicPartition, ConsumerRecord], error: BaseException
+        ) -> None:
+            tp, message = item
+            if tp not in moved and not await self._skip(tp, message, poison.describe(error)):
+                moved.add(tp)
+
+        await poison.isolate(items, attempt, poisoned)
+        return projected
+
+    async def _skip(self, tp: TopicPartition, message: ConsumerRecord, reason: str) -> bool:
+        """Dead-letter one refused record and store the position past it; False if moved."""
+        key = (tp.topic, tp.partition)
+        async with self._conn.transaction():
+            await store.lock(self._conn, self.name)
+            stored = (await store.load_positions(self._conn, self.name)).get(key)
+            if stored != self._committed.get(tp):
+                moved = True
+            else:
+                moved = False
+                record = Poisoned(tp.topic, tp.partition, message.offset, message.value, reason)
+                await poison.publish(
+                    self._require_producer(),
+                    self._dead_letters,
+                    [record],
+                    self.consumer_name,
+                    "refused",
+                )
+                await store.save_positions(self._conn, self.name, {key: message.offset + 1})
+        if moved:
+            await self._seek({tp: stored})
+            return False
+        self._committed[tp] = message.offset + 1
+        telemetry.RECORDS.labels(self.name, "dead_letter").inc()
+        return True
+
+    def _require_producer(self) -> AIOKafkaProducer:
+        if self._producer is None:
+            raise RuntimeError("projector not started")
+        return self._producer
+
+    async def _project(self, batch: Batch) -> tuple[int, set[TopicPartition]]:
+        """Project one batch in one transaction: the facts projected and the partitions moved."""
         decoded = {
             tp: [
                 decode(
@@ -195,7 +261,7 @@ class Projector:
         self._count(
             len(facts), len(rejected), len(outcomes) - len(facts) - len(rejected), moved, batch
         )
-        return len(facts)
+        return len(facts), set(moved)
 
     async def _write(self, facts: list[Fact]) -> None:
         merges = [fact for fact in facts if isinstance(fact, LeadsMerged)]
@@ -211,34 +277,25 @@ class Projector:
 
     async def _send_dead_letters(self, rejected: list[Rejected]) -> None:
         """Publish rejections and wait for the broker before the batch commits (none is lost)."""
-        if not rejected or self._producer is None:
-            return
-        now = datetime.now(UTC)
-        sent = []
-        for item in rejected:
-            record = item.record
-            letter = DeadLetter(
-                source=record.topic,
-                partition=record.partition,
-                offset=record.offset,
-                reason=item.reason,
-                field=item.field,
-                payload=(record.value or b"").decode("utf-8", errors="replace"),
-                failed_at=now,
+        records = [
+            Poisoned(
+                r.record.topic,
+                r.record.partition,
+                r.record.offset,
+                r.record.value,
+                r.reason,
+                r.field,
             )
-            log.warning(
-                "dead letter %s[%d]@%d: %s",
-                record.topic,
-                record.partition,
-                record.offset,
-                item.reason,
+            for r in rejected
+        ]
+        if records:
+            await poison.publish(
+                self._require_producer(),
+                self._dead_letters,
+                records,
+                self.consumer_name,
+                "undecodable",
             )
-            sent.append(
-                await self._producer.send(
-                    self._dead_letters, letter.model_dump_json().encode(), key=record.topic.encode()
-                )
-            )
-        await asyncio.gather(*sent)
 
     def _count(
         self,

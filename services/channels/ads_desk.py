@@ -22,7 +22,7 @@ from services.channels.drafts import Draft
 from services.channels.metrics import record
 from services.channels.reasons import NOT_CONFIGURED
 from services.ingest.answers import json_response
-from services.ingest.body import parse_json
+from services.ingest.body import parse_storable_json
 from services.ingest.envelope import Stamp
 from services.ingest.handling import Ingest
 from services.ingest.rejections import Rejection
@@ -57,7 +57,7 @@ class AdsDesk:
         """Google's lead form webhook: `google_key` checked, then one lead; Google wants `{}`."""
         received_at = datetime.now(UTC)
         body = await read_raw(request, self.settings.ingest_max_event_bytes)
-        data = body if isinstance(body, Rejection) else parse_json(body)
+        data = body if isinstance(body, Rejection) else parse_storable_json(body)
         denied = (
             data if isinstance(data, Rejection) else check_key(data, self.settings.google_ads_key)
         )
@@ -76,7 +76,7 @@ class AdsDesk:
             return refused("meta", body)
         signature = request.headers.get("x-hub-signature-256")
         denied = meta_signature(body, signature, self.settings.meta_app_secret)
-        data = denied or parse_json(body)
+        data = denied or parse_storable_json(body)
         if isinstance(data, Rejection):
             return refused("meta", data)
         failed = await self._publish(ingest, "meta", meta_drafts(data, received_at), received_at)
@@ -100,7 +100,7 @@ class AdsDesk:
         if self.replays.seen(replay):  # the same signed request again: answered, not re-published
             record(platform, DUPLICATE)
             return json_response({"code": 0, "message": "duplicate"}, 200)
-        drafts = self._clues(profile, parse_json(body), received_at)
+        drafts = self._clues(profile, parse_storable_json(body), received_at)
         failed = await self._publish(ingest, platform, drafts, received_at)
         if failed:
             return refused(platform, failed)

@@ -1,4 +1,4 @@
-"""Reading request bodies: media type, gzip, size limits (413) and JSON (400), as values."""
+"""Reading request bodies: media type, gzip, size limits (413), JSON and storable strings (400)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from typing import Any
 import orjson
 from starlette.requests import Request
 
+from schemas.storable import may_hold_nul, unstorable
 from services.ingest.rejections import (
+    INVALID_VALUE,
     MALFORMED_JSON,
     PAYLOAD_TOO_LARGE,
     UNSUPPORTED_MEDIA_TYPE,
@@ -68,3 +70,21 @@ def parse_json(body: bytes) -> Any | Rejection:
         return orjson.loads(body)
     except orjson.JSONDecodeError as error:
         return Rejection(MALFORMED_JSON, "", f"malformed JSON: {error}")
+
+
+def unstorable_value(value: Any) -> Rejection | None:
+    """Refuse a key or string holding U+0000 (or a lone surrogate): no consumer can store it."""
+    found = unstorable(value)
+    if found is None:
+        return None
+    where, problem = found
+    shown = where.replace("\x00", "\\u0000")
+    return Rejection(INVALID_VALUE, where, f"{shown}: {problem} is not accepted (unstorable)")
+
+
+def parse_storable_json(body: bytes) -> Any | Rejection:
+    """`parse_json`, and a 400 naming the first key or string that holds U+0000."""
+    data = parse_json(body)
+    if isinstance(data, Rejection) or not may_hold_nul(body):
+        return data
+    return unstorable_value(data) or data

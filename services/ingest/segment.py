@@ -43,6 +43,15 @@ ALIASES: dict[str, dict[str, str]] = {
     "email_clicked": {"email_id": "message_id", "link_url": "url"},
     "asset_downloaded": {"kind": "asset_kind", "file_id": "asset_id", "name": "title"},
     "page_viewed": {"dwell": "dwell_seconds", "name": "title"},
+    "form_submitted": {"formId": "form_id", "form": "form_id", "formName": "form_name"},
+}
+# What a marketer's SDK sends need not carry our ids: `analytics.track(uid, "Form Submitted", {})`
+# is a form all the same. A missing id is recorded as `unknown`, and the rules score the event.
+UNKNOWN = "unknown"
+DEFAULTS: dict[str, dict[str, str]] = {
+    "form_submitted": {"form_id": UNKNOWN},
+    "video_watched": {"video_id": UNKNOWN},
+    "asset_downloaded": {"asset_id": UNKNOWN},
 }
 _IDENTITY_NAMES = {"user_id": "userId", "anonymous_id": "anonymousId"}
 _ENVELOPE_NAMES: dict[str, Sequence[str]] = {
@@ -167,6 +176,9 @@ def _properties(kind: str, given: dict[str, Any]) -> tuple[str, dict[str, Any], 
     model = EVENT_MODELS[kind].model_fields["properties"].annotation
     assert isinstance(model, type)
     own, rest = fields_of(model, renamed)
+    for name, default in DEFAULTS.get(kind, {}).items():
+        if own.get(name) in (None, ""):
+            own[name] = default
     if kind == "ad_lead_submitted" and "lead_id" not in own and "ad_lead_id" in given:
         own["lead_id"] = given["ad_lead_id"]
     return kind, own, rest

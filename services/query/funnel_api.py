@@ -7,11 +7,12 @@ from datetime import UTC, datetime
 from itertools import pairwise
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from funnel import aggregates
 from funnel.metrics import FunnelStep, Period
 from funnel.queries import Segment
+from services.ops_http import invalid_query
 from services.query.auth import ReadAccess
 from services.query.csv_export import table_response
 from services.query.deps import PoolDep
@@ -55,7 +56,7 @@ def funnel_query(
     """The common funnel filters, validated."""
     start, end = _utc(from_), _utc(to)
     if start is not None and end is not None and end < start:
-        raise HTTPException(422, "`to` is before `from`")
+        raise invalid_query("to", "`to` is before `from`", to)
     return FunnelQuery.model_validate(
         {"from": start, "to": end, "channel": channel, "campaign": campaign, "group_by": group_by}
     )

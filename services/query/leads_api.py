@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Query
 from funnel import queries
 from funnel.queries import LeadFilter
 from schemas.outgoing import Tier
-from services.ops_http import json_response
+from services.ops_http import invalid_query, json_response
 from services.query.auth import ReadAccess
 from services.query.deps import PoolDep
 from services.query.models import LeadDetail, LeadPage, ScoreOut
@@ -39,7 +39,11 @@ def lead_filter(
     as_of: datetime | None,
 ) -> LeadFilter:
     """The list filter; staleness is measured back from `as_of` (default: now)."""
-    cutoff = _utc(as_of) - timedelta(days=stale_days)
+    try:
+        cutoff = _utc(as_of) - timedelta(days=stale_days)
+    except OverflowError as error:  # before year 1: no timestamp to compare with
+        name, value = ("as_of", as_of) if as_of is not None else ("stale_days", stale_days)
+        raise invalid_query(name, "`as_of` minus `stale_days` is before year 1", value) from error
     return LeadFilter(
         tier=tier.value if tier else None,
         channel=channel,
@@ -101,7 +105,7 @@ async def get_leads(
     stale: Annotated[
         bool | None, Query(description="true: open leads with no activity for `stale_days`")
     ] = None,
-    stale_days: Annotated[float, Query(gt=0)] = 7,
+    stale_days: Annotated[float, Query(gt=0, le=36_500, description="at most 100 years")] = 7,
     as_of: Annotated[datetime | None, Query(description="staleness measured back from")] = None,
     cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -110,7 +114,7 @@ async def get_leads(
     try:
         after = queries.decode_cursor(cursor) if cursor else None
     except ValueError as error:
-        raise HTTPException(422, str(error)) from error
+        raise invalid_query("cursor", str(error)) from error
     chosen = lead_filter(tier, channel, owner, score_min, score_max, stale, stale_days, as_of)
     items, next_cursor = await queries.list_leads(pool, chosen, after, limit)
     return json_response(

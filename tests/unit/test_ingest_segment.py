@@ -48,6 +48,27 @@ def test_mapped_track_name_becomes_our_type_with_typed_properties() -> None:
     assert got.event_id == examples.SEGMENT_TRACK["messageId"] and got.campaign == "spring-expo"
 
 
+@pytest.mark.parametrize(
+    ("name", "properties", "field"),
+    [
+        ("Form Submitted", {}, "form_id"),
+        ("Form Submitted", {"form_name": "Contact us"}, "form_id"),
+        ("Video Watched", {"percent": 80}, "video_id"),
+        ("Asset Downloaded", {"kind": "whitepaper"}, "asset_id"),
+    ],
+)
+def test_a_plain_segment_call_without_our_ids_is_accepted_as_unknown(
+    name: str, properties: dict[str, object], field: str
+) -> None:
+    got = event("track", {"userId": "u", "event": name, "properties": properties})
+    assert getattr(got.properties, field) == "unknown"
+
+
+def test_segment_form_aliases_name_the_form() -> None:
+    got = event("track", {"userId": "u", "event": "Form Submitted", "properties": {"formId": "f1"}})
+    assert got.properties.form_id == "f1"
+
+
 @pytest.mark.parametrize("name", ["Form Submitted", "form_submitted", "FORM-SUBMITTED"])
 def test_event_names_match_whatever_the_case_and_separators(name: str) -> None:
     assert event("track", {"userId": "u", "event": name, "properties": {"form_id": "f"}}).type == (
@@ -169,7 +190,11 @@ def test_channel_defaults_to_the_keys_first_channel_and_segment_channels_are_ign
         ),
         ({"userId": "u", "event": "x", "channel": "tv"}, "unknown_channel", "/channel"),
         ({"userId": "u", "event": "x", "properties": []}, "invalid_value", "/properties"),
-        ({"userId": "u", "event": "Form Submitted"}, "missing_field", "/properties/form_id"),
+        (
+            {"userId": "u", "event": "Form Submitted", "properties": {"form_id": "f" * 201}},
+            "invalid_value",
+            "/properties/form_id",
+        ),
         (
             {"userId": "u", "event": "x", "context": {"traits": {"Email": "bad"}}},
             "invalid_value",
