@@ -1,0 +1,154 @@
+"""The SQL funnel tables equal the pure functions' on random rows in a real PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from funnel import aggregates, reference
+from funnel.periods import Period, days_in
+from funnel.queries import Segment
+from funnel.rebuild import clone_schema, drop_schema
+from funnel.stages import DEFAULT_ORDER, Outcome
+
+pytestmark = pytest.mark.postgres
+
+T0 = datetime(2025, 1, 20, tzinfo=UTC)
+SPAN_US = 70 * 86_400 * 1_000_000  # three calendar months
+LEAD_IDS = ["a", "b", "c", "d", "e"]
+EARLIEST, LATEST = datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)
+
+# whole days make ties and even counts common; microseconds make the rounding of days bite
+moment = st.one_of(
+    st.integers(0, 70).map(lambda d: T0 + timedelta(days=d)),
+    st.integers(0, SPAN_US).map(lambda us: T0 + timedelta(microseconds=us)),
+)
+maybe = st.none() | moment
+duration = st.one_of(
+    st.integers(0, 40).map(lambda d: timedelta(days=d)),
+    st.integers(0, 40 * 86_400 * 1_000_000).map(lambda us: timedelta(microseconds=us)),
+)
+leads = st.lists(
+    st.tuples(
+        st.sampled_from(LEAD_IDS),
+        maybe,  # first seen
+        st.sampled_from([None, "", "wechat", "ads"]),
+        st.sampled_from([None, "", "c1", "c2"]),
+        maybe,  # mql
+        maybe,  # sql
+        maybe,  # opportunity
+        maybe,  # won
+    ),
+    max_size=12,
+    unique_by=lambda lead: lead[0],
+)
+stays = st.lists(
+    st.tuples(
+        st.sampled_from(["o1", "o2", "o3", "o4"]),
+        st.sampled_from([None, *LEAD_IDS]),
+        st.sampled_from([*DEFAULT_ORDER.open_keys, "won", "site_visit"]),
+        moment,
+        st.none() | duration,
+        st.sampled_from([None, *(outcome.value for outcome in Outcome)]),
+        st.sampled_from([None, "", "price", "timing"]),
+    ),
+    max_size=25,
+)
+periods = st.one_of(
+    st.none(),
+    st.tuples(moment, moment).map(lambda ab: Period(min(ab), max(ab))),
+    moment.map(lambda a: Period(a, LATEST)),
+    moment.map(lambda b: Period(EARLIEST, b)),
+)
+segments = st.builds(
+    Segment, st.sampled_from([None, None, "wechat", ""]), st.sampled_from([None, None, "c1"])
+)
+group_bys = st.sampled_from([None, "channel", "campaign", "month"])
+
+
+@pytest.fixture
+async def schema(database_url: str, unique: str) -> AsyncIterator[tuple[str, str]]:
+    """An empty read-model schema of this test's own."""
+    name = f"funnel_agg{unique}"
+    admin = await asyncpg.connect(database_url)
+    try:
+        await clone_schema(admin, "funnel", name)
+        yield database_url, name
+    finally:
+        await drop_schema(admin, name)
+        await admin.close()
+
+
+async def _load(conn: Any, lead_rows: list[tuple[Any, ...]], stay_rows: list[Any]) -> None:
+    await conn.execute("TRUNCATE leads, stage_intervals")
+    await conn.executemany(
+        "INSERT INTO leads (lead_id, first_seen_at, first_channel, first_campaign, mql_at,"
+        " sql_at, opportunity_at, won_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        lead_rows,
+    )
+    await conn.executemany(
+        "INSERT INTO stage_intervals (opportunity_id, seq, lead_id, stage, entered_at,"
+        " entered_event_id, exited_at, outcome, lost_reason)"
+        " VALUES ($1, $2, $3, $4, $5, 'e', $6, $7, $8)",
+        [
+            (opp, seq, lead, stage, entered, None if length is None else entered + length,
+             outcome, reason)
+            for seq, (opp, lead, stage, entered, length, outcome, reason) in enumerate(stay_rows)
+        ],
+    )  # fmt: skip
+
+
+async def _compare(conn: Any, period: Period | None, segment: Segment, group_by: Any) -> None:
+    for name, by in (("stage_tables", group_by), ("tier_funnel_rows", group_by)):
+        computed = await getattr(aggregates, name)(conn, period, segment, by)
+        assert computed == await getattr(reference, name)(conn, period, segment, by), name
+    cycle = await aggregates.sales_cycle_rows(conn, period, segment)
+    assert cycle == await reference.sales_cycle_rows(conn, period, segment)
+
+
+def test_sql_funnel_tables_equal_the_pure_functions_on_random_rows(
+    schema: tuple[str, str],
+) -> None:
+    url, name = schema
+    with asyncio.Runner() as runner:
+        conn = runner.run(asyncpg.connect(url, server_settings={"search_path": name}))
+
+        @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+        @given(leads, stays, periods, segments, group_bys)
+        def check(
+            lead_rows: list[Any], stay_rows: list[Any], period: Any, segment: Any, by: Any
+        ) -> None:
+            runner.run(_load(conn, lead_rows, stay_rows))
+            runner.run(_compare(conn, period, segment, by))
+
+        try:
+            check()
+        finally:
+            runner.run(conn.close())
+
+
+def test_day_sums_in_sql_round_exactly_like_fsum(database_url: str) -> None:
+    days = st.integers(-(10**14), 10**14).map(lambda us: timedelta(microseconds=us))
+    with asyncio.Runner() as runner:
+        conn = runner.run(asyncpg.connect(database_url))
+
+        @settings(max_examples=100, deadline=None)
+        @given(st.lists(days, min_size=1, max_size=300))
+        def check(durations: list[timedelta]) -> None:
+            values = [days_in(duration) for duration in durations]
+            sql = f"SELECT {aggregates._exact_sum_sql('x')} FROM unnest($1::float8[]) AS x"
+            sums = runner.run(conn.fetchrow(sql, values))
+            assert aggregates._fsum(*sums) == math.fsum(values)
+
+        try:
+            check()
+        finally:
+            runner.run(conn.close())
