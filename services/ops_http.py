@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
 
 import asyncpg
 import orjson
@@ -25,6 +26,14 @@ def invalid_query(name: str, message: str, value: object = None) -> HTTPExceptio
     if value is not None:
         error["input"] = str(value)
     return HTTPException(422, [error])
+
+
+def utc_or_422(name: str, at: datetime) -> datetime:
+    """`at` in UTC; a 422 naming the parameter when UTC has no such moment (year 0 or 10000)."""
+    try:
+        return at.astimezone(UTC)
+    except OverflowError as error:
+        raise invalid_query(name, "not a representable UTC time", at.isoformat()) from error
 
 
 def kafka_check(client: AIOKafkaClient) -> ReadinessCheck:

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from funnel import aggregates
 from funnel.metrics import FunnelStep, Period
 from funnel.queries import Segment
-from services.ops_http import invalid_query
+from services.ops_http import invalid_query, utc_or_422
 from services.query.auth import ReadAccess
 from services.query.csv_export import table_response
 from services.query.deps import PoolDep
@@ -55,6 +55,9 @@ def funnel_query(
 ) -> FunnelQuery:
     """The common funnel filters, validated."""
     start, end = _utc(from_), _utc(to)
+    for name, at in (("from", start), ("to", end)):
+        if at is not None:
+            utc_or_422(name, at)
     if start is not None and end is not None and end < start:
         raise invalid_query("to", "`to` is before `from`", to)
     return FunnelQuery.model_validate(

@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Query
 from funnel import queries
 from funnel.queries import LeadFilter
 from schemas.outgoing import Tier
-from services.ops_http import invalid_query, json_response
+from services.ops_http import invalid_query, json_response, utc_or_422
 from services.query.auth import ReadAccess
 from services.query.deps import PoolDep
 from services.query.models import LeadDetail, LeadPage, ScoreOut
@@ -39,8 +39,9 @@ def lead_filter(
     as_of: datetime | None,
 ) -> LeadFilter:
     """The list filter; staleness is measured back from `as_of` (default: now)."""
+    given = utc_or_422("as_of", _utc(as_of))
     try:
-        cutoff = _utc(as_of) - timedelta(days=stale_days)
+        cutoff = given - timedelta(days=stale_days)
     except OverflowError as error:  # before year 1: no timestamp to compare with
         name, value = ("as_of", as_of) if as_of is not None else ("stale_days", stale_days)
         raise invalid_query(name, "`as_of` minus `stale_days` is before year 1", value) from error
