@@ -8,7 +8,7 @@ from collections.abc import Awaitable
 from datetime import UTC, datetime
 from typing import Any
 
-from scoring import metrics
+from scoring import codec, metrics
 from scoring.effects import Out
 from scoring.messages import SweepLeads, encode
 from scoring.worker import ScoringWorker
@@ -76,7 +76,7 @@ async def reseed(w: ScoringWorker, mine: set[int]) -> None:
     found: dict[int, list[str]] = {partition: [] for partition in gained}
     for n, (lead_id, raw) in enumerate(list(w.leads.items())):
         partition = w.partition_of(lead_id)
-        if partition in found and b'"merged_into":null' in raw:
+        if partition in found and not codec.is_merged(bytes(raw)):
             found[partition].append(lead_id)
         if n % 5000 == 4999:
             await asyncio.sleep(0)  # let the agents run while a big table is indexed

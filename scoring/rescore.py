@@ -22,11 +22,12 @@ from pydantic import ValidationError
 
 from schemas.events import Event, parse_event
 from schemas.topics import RAW_EVENTS, TopicSpec
+from scoring import codec
 from scoring.engine import sweep
 from scoring.provision import partition_counts
 from scoring.replay import Replay
 from scoring.rules import RuleSet, default_rules, load_rules
-from scoring.state import LeadState, from_json, to_json
+from scoring.state import LeadState, to_json
 from scoring.topics import CHANGELOGS, app_id
 from services.kafka_admin import ensure_topics
 from services.settings import Settings
@@ -121,7 +122,7 @@ async def read_live(settings: Settings) -> dict[str, LeadState]:
     for partition in await _read_all(settings, topic):
         for _, key, value in partition:
             latest[(key or b"").decode()] = value
-    return {lead: from_json(raw) for lead, raw in latest.items() if raw is not None}
+    return {lead: codec.decode(raw) for lead, raw in latest.items() if raw is not None}
 
 
 def as_of(leads: dict[str, LeadState], rules: RuleSet, now: datetime) -> dict[str, LeadState]:

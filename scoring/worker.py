@@ -33,20 +33,20 @@ from schemas.topics import (
     RAW_EVENTS,
     SALES_STAGES,
 )
-from scoring import metrics
+from scoring import codec, metrics
 from scoring.due import DueIndex
 from scoring.effects import Effects, Out, Overlay
 from scoring.faust_fixes import App
 from scoring.folding import Folder, Tables
 from scoring.resolving import Record, Resolver, dead_letter
 from scoring.rules import RuleSet
-from scoring.state import LeadState, from_json, to_json
+from scoring.state import LeadState
 from scoring.topics import IDENTITY_HOPS, LEAD_INPUTS, NURTURE, app_id
 from services.settings import Settings
 
 log = logging.getLogger("scoring")
 CRASHED = 70  # exit status when a batch cannot be completed (the supervisor restarts us)
-STATE_CACHE = 4096  # decoded lead states kept (≈13 kB each; the table holds ≈2.4 kB of JSON)
+STATE_CACHE = 4096  # decoded lead states kept; the table holds them packed (scoring/codec.py)
 
 
 def faust_app(settings: Settings, partitions: int) -> faust.App:
@@ -166,7 +166,7 @@ class ScoringWorker:
         if cached is not None and cached[0] is raw:
             self._states.move_to_end(lead_id)
             return cached[1]
-        state = from_json(raw)
+        state = codec.decode(bytes(raw))
         self._remember(lead_id, raw, state)
         return state
 
@@ -216,7 +216,7 @@ class ScoringWorker:
         for event in events:
             record = _record(event)
             _guarded(lambda: self.folder.on_input(record, tables, fx, now), record, fx, now)  # noqa: B023
-        states = {lead_id: to_json(state) for lead_id, state in leads.changed.items()}
+        states = {lead_id: codec.encode(state) for lead_id, state in leads.changed.items()}
         keys = {k: orjson.dumps(v) for k, v in tables.identities.changed.items()}
         nurtured = {k: v.encode() for k, v in tables.nurtured.changed.items()}
         writes = [(self.leads, states), (self.lead_identities, keys), (self.nurtured, nurtured)]
