@@ -61,6 +61,10 @@ def _median(n: int, middles: Sequence[timedelta] | None) -> float | None:
     return low if n % 2 else (low + high) / 2  # as statistics.median
 
 
+def _span(microseconds: int) -> timedelta:
+    return timedelta(microseconds=microseconds)
+
+
 def _days_sql(start: str, end: str) -> str:
     return f"extract(epoch FROM {end} - {start})::float8 / 86400.0"
 
@@ -159,15 +163,14 @@ _STAYS = " FROM stage_intervals i LEFT JOIN leads l ON l.lead_id = i.lead_id WHE
 
 def _stage_sql(group_by: GroupBy | None, where: str) -> str:
     outcomes = ", ".join(
-        f"count(*) FILTER (WHERE exited_at IS NOT NULL AND outcome = '{o.value}')"
-        for o in _OUTCOMES
+        f"count(*) FILTER (WHERE stay_us IS NOT NULL AND outcome = '{o.value}')" for o in _OUTCOMES
     )
+    days = "stay_us::float8 / 1000000.0 / 86400.0"  # exact up to 2^53 µs, then as total_seconds
     return (
-        f"SELECT grp, stage, count(*), count(exited_at), {outcomes}, {_exact_sum_sql('days')},"
-        f" percentile_disc({MIDDLES_AND_P90}) WITHIN GROUP (ORDER BY exited_at - entered_at)"
-        f" FROM (SELECT {_group_sql(group_by, 'i.entered_at')} AS grp, i.stage, i.entered_at,"
-        f" i.exited_at, i.outcome, {_days_sql('i.entered_at', 'i.exited_at')} AS days"
-        f"{_STAYS}{where}) s GROUP BY grp, stage"
+        f"SELECT grp, stage, count(*), count(stay_us), {outcomes}, {_exact_sum_sql(days)},"
+        f" percentile_disc({MIDDLES_AND_P90}) WITHIN GROUP (ORDER BY stay_us)"
+        f" FROM (SELECT {_group_sql(group_by, 'i.entered_at')} AS grp, i.stage, i.stay_us,"
+        f" i.outcome{_STAYS}{where}) s GROUP BY grp, stage"
     )
 
 
@@ -175,7 +178,7 @@ def _lost_reasons_sql(group_by: GroupBy | None, where: str) -> str:
     return (
         f"SELECT {_group_sql(group_by, 'i.entered_at')}, i.stage,"
         f" coalesce(nullif(i.lost_reason, ''), '{UNSPECIFIED_REASON}'), count(*){_STAYS}{where}"
-        f" AND i.exited_at IS NOT NULL AND i.outcome = '{Outcome.LOST.value}' GROUP BY 1, 2, 3"
+        f" AND i.stay_us IS NOT NULL AND i.outcome = '{Outcome.LOST.value}' GROUP BY 1, 2, 3"
     )
 
 
@@ -223,8 +226,8 @@ def _stage_row(stage: str, label: str, cell: Any, top: list[tuple[str, int]]) ->
         lost=lost,
         regressed=regressed,
         avg_days=_mean(exited, hi, mid, lo),
-        median_days=_median(exited, ranks),
-        p90_days=days_in(ranks[2]) if exited else None,
+        median_days=_median(exited, ranks and [_span(us) for us in ranks]),
+        p90_days=days_in(_span(ranks[2])) if exited else None,
         conversion_rate=ratio(advanced + won, exited),
         top_lost_reasons=tuple(top),
     )
@@ -233,19 +236,20 @@ def _stage_row(stage: str, label: str, cell: Any, top: list[tuple[str, int]]) ->
 # --- the sales cycle ---------------------------------------------------------------------------
 
 
-def _cycle_sql(where_won: str, where_stay: str, where_deal: str) -> str:
+def _cycle_sql(won_in_period: str, in_segment: str, deal_in_period: str) -> str:
+    # A deal's first contact is its earliest entry up to the win: the earliest entry of all,
+    # since the winning stay itself entered before it was won.
+    deals = (
+        "SELECT min(i.exited_at) FILTER (WHERE i.outcome = 'won') AS won_at,"
+        f" min(i.entered_at) AS first_at{_STAYS}i.opportunity_id IN (SELECT w.opportunity_id"
+        f" FROM stage_intervals w WHERE w.outcome = 'won' AND {won_in_period}){in_segment}"
+        " GROUP BY i.opportunity_id"
+    )
     return (
-        "WITH s AS (SELECT i.opportunity_id, i.entered_at, i.exited_at, i.outcome"
-        f"{_STAYS}i.opportunity_id IN (SELECT w.opportunity_id FROM stage_intervals w"
-        f" WHERE w.outcome = 'won' AND {where_won}){where_stay}),"
-        " deals AS (SELECT w.won_at, min(s.entered_at) AS first_at FROM (SELECT opportunity_id,"
-        " min(exited_at) AS won_at FROM s WHERE outcome = 'won' GROUP BY 1) w"
-        " JOIN s ON s.opportunity_id = w.opportunity_id AND s.entered_at <= w.won_at"
-        f" WHERE {where_deal} GROUP BY s.opportunity_id, w.won_at)"
-        f" SELECT date_trunc('month', won_at AT TIME ZONE 'UTC'), count(*),"
+        f"SELECT date_trunc('month', won_at AT TIME ZONE 'UTC'), count(*),"
         f" {_exact_sum_sql(_days_sql('first_at', 'won_at'))},"
         f" percentile_disc({MIDDLES}) WITHIN GROUP (ORDER BY won_at - first_at)"
-        " FROM deals GROUP BY 1"
+        f" FROM ({deals}) d WHERE won_at IS NOT NULL AND {deal_in_period} GROUP BY 1"
     )
 
 
@@ -254,7 +258,7 @@ async def sales_cycle_rows(
 ) -> list[SalesCycleRow]:
     """`sales_cycle` of `won_deals` for the opportunities won in the period, per month."""
     in_segment, args = _args(period, segment)
-    sql = _cycle_sql(_in_period("w.exited_at"), in_segment, _in_period("w.won_at"))
+    sql = _cycle_sql(_in_period("w.exited_at"), in_segment, _in_period("won_at"))
     (rows,) = await _fetch(conn, (sql, args))
     cycle = [
         SalesCycleRow(_group_name(month), n, _mean(n, hi, mid, lo), _median(n, middles))
