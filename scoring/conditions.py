@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import operator
+from collections.abc import Callable
 from enum import Enum
 from typing import Any, Literal, Self, get_args, get_origin
 
@@ -57,6 +58,25 @@ class Condition(BaseModel):
                 return _contains(actual, self.value)
             case _:
                 return _compare(self.op, actual, self.value)
+
+    def test(self) -> Callable[[BaseModel], bool]:
+        """`holds` as a closure specialised for this operator (the fold asks it for every event)."""
+        name, value = self.field, self.value
+        match self.op:
+            case "==":
+                return lambda p: (a := getattr(p, name, None)) is not None and bool(a == value)
+            case "in":
+                wanted = value if isinstance(value, tuple) else ()
+                return lambda p: (a := getattr(p, name, None)) is not None and a in wanted
+            case "contains":
+                return lambda p: (a := getattr(p, name, None)) is not None and _contains(a, value)
+            case op:
+                compare = _NUMERIC[op]
+                return lambda p: (
+                    isinstance(a := getattr(p, name, None), int | float)
+                    and not isinstance(a, bool)
+                    and bool(compare(a, value))
+                )
 
 
 def _contains(actual: Any, wanted: Any) -> bool:

@@ -63,7 +63,7 @@ def apply(state: LeadState, event: Event, rules: RuleSet) -> tuple[LeadState, li
     if admit(state, event, rules) is not Admission.ACCEPTED:
         return state, []
     at_us = event_us(event)
-    matched = [r for r in rules.rules_for(event.type) if r.matches(event.type, event.properties)]
+    matched = rules.matching(event.type, event.properties)
     after = record(advance(state, at_us, rules), event, at_us, matched)
     for rule in matched:
         after = score(after, rule, event, at_us, rules)

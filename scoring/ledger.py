@@ -21,7 +21,7 @@ def event_us(event: Event) -> int:
 
 def total(contributions: dict[str, float]) -> float:
     """The displayed score: the sum in rule-id order, rounded to hundredths."""
-    return round(sum(contributions[rule_id] for rule_id in sorted(contributions)), 2) + 0.0
+    return round(sum(map(contributions.__getitem__, sorted(contributions))), 2) + 0.0
 
 
 def _snap(value: float) -> float:

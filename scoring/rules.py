@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Self
@@ -35,6 +36,9 @@ __all__ = [
 ]
 
 DEFAULT_RULES_PATH = Path(__file__).with_name("default_rules.yaml")
+
+
+Test = Callable[[BaseModel], bool]  # a compiled rule condition on an event's properties
 
 
 class RulesError(ValueError):
@@ -112,6 +116,25 @@ class RuleSet(Frozen):
     def rules_for(self, event_type: str) -> tuple[Rule, ...]:
         """The rules that listen to an event type, in file order."""
         return self.by_event.get(event_type, ())
+
+    @cached_property
+    def tests_by_event(self) -> dict[str, tuple[tuple[Rule, tuple[Test, ...]], ...]]:
+        """Per event type, each listening rule with its conditions as compiled tests."""
+        return {
+            event: tuple((rule, tuple(c.test() for c in rule.where)) for rule in listeners)
+            for event, listeners in self.by_event.items()
+        }
+
+    def matching(self, event_type: str, properties: BaseModel) -> list[Rule]:
+        """The rules an event scores under, in file order (`Rule.matches`, compiled)."""
+        found = []
+        for rule, tests in self.tests_by_event.get(event_type, ()):
+            for test in tests:
+                if not test(properties):
+                    break
+            else:
+                found.append(rule)
+        return found
 
     @cached_property
     def tier_checks(self) -> tuple[tuple[Tier, Check], ...]:

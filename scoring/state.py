@@ -67,11 +67,11 @@ class LeadState(msgspec.Struct, frozen=True, gc=False, forbid_unknown_fields=Tru
 
     def watermark_us(self, max_lateness_days: float) -> int | None:
         """Events at or before this time are dropped as too late (see docs/scoring.md)."""
-        horizon = (
-            None if self.clock_us is None else self.clock_us - round(max_lateness_days * DAY_US)
-        )
-        candidates = [t for t in (horizon, self.floor_us) if t is not None]
-        return max(candidates) if candidates else None
+        floor = self.floor_us
+        if self.clock_us is None:
+            return floor
+        horizon = self.clock_us - round(max_lateness_days * DAY_US)
+        return horizon if floor is None or horizon > floor else floor
 
     def counts(self) -> dict[str, int]:
         """Behaviour counts tier criteria read: per event type and per rule matched."""

@@ -9,13 +9,13 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from schemas.events import Event
+from schemas.events import EVENT_TYPES, Event
 from schemas.outgoing import LeadDemoted, LeadPromoted, LeadsMerged, Tier
 from scoring.clock import DAY_US, to_us
-from scoring.criteria import RANK
-from scoring.engine import Admission, Emitted, admit, apply, merge, sweep
+from scoring.criteria import RANK, TIER_ORDER, Facts, satisfied
+from scoring.engine import Admission, Emitted, admit, apply, evaluate, merge, sweep
 from scoring.rules import RuleSet, default_rules
-from scoring.state import LeadState, from_json, new_lead, to_json
+from scoring.state import LeadState, from_json, new_lead, replace, to_json
 from tests.unit.scoring_factories import T0, event, fold, rules_from
 
 DEFAULT = default_rules()
@@ -281,3 +281,41 @@ def test_merge_is_deterministic_and_a_repeated_merge_changes_nothing(
     assert merge(once[0], b, rules, merge_of("lead_a", "lead_b")) == (once[0], [])
     replayed = {admit(once[0], e, rules) for e in mine + theirs}
     assert replayed <= {Admission.DUPLICATE, Admission.INEFFECTIVE}
+
+
+@PROPERTY_SETTINGS
+@given(evts=events(min_size=1), rules=RULE_SETS)
+def test_compiled_rule_conditions_match_the_rules_conditions(
+    evts: list[Event], rules: RuleSet
+) -> None:
+    for e in evts:
+        listeners = rules.rules_for(e.type)
+        assert rules.matching(e.type, e.properties) == [
+            r for r in listeners if r.matches(e.type, e.properties)
+        ]
+
+
+@PROPERTY_SETTINGS
+@given(
+    score=st.floats(-50, 150).map(lambda s: round(s, 2)),
+    counts=st.dictionaries(
+        st.sampled_from(["form_submitted", "demo_requested", "product_video_watched", "watched"])
+        | st.sampled_from(["ad_lead_form_completed", "opportunity_stage", "opp"]),
+        st.integers(1, 3),
+    ),
+    rules=RULE_SETS,
+)
+def test_compiled_tier_criteria_agree_with_the_criteria_language(
+    score: float, counts: dict[str, int], rules: RuleSet
+) -> None:
+    tier, reasons = Tier.LEAD, ()
+    for candidate in TIER_ORDER[1:]:
+        criteria = rules.tiers.get(candidate)
+        found = None if criteria is None else satisfied(criteria.expr, Facts(score, tier, counts))
+        if found is not None:
+            tier, reasons = candidate, found
+    events_part = {k: v for k, v in counts.items() if k in EVENT_TYPES}
+    rules_part = {k: v for k, v in counts.items() if k not in EVENT_TYPES}
+    state = new_lead("lead_x")
+    state = replace(state, score=score, event_counts=events_part, rule_counts=rules_part)
+    assert evaluate(state, rules) == (tier, reasons)
