@@ -338,4 +338,5 @@ def parse_event(data: bytes | str | dict[str, Any]) -> Event:
 
 def event_json(event: Event) -> bytes:
     """Canonical JSON bytes of an event, as published to Kafka."""
-    return EVENT_ADAPTER.dump_json(event, exclude_none=True)
+    # The event's own serializer: the same bytes as the union's, without its dispatch.
+    return event.__pydantic_serializer__.to_json(event, exclude_none=True)

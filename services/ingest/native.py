@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import AwareDatetime, Field, TypeAdapter, ValidationError, create_model
 
-from schemas.events import EVENT_TYPES, Channel, Contract, Event, Identify, Identities
+from schemas.events import EVENT_TYPES, Channel, Contract, Custom, Event, Identify, Identities
 from services.ingest.envelope import (
     EVENT_MODELS,
     Stamp,
@@ -67,6 +67,7 @@ NATIVE_MODELS = tuple(_input_model(EVENT_MODELS[name]) for name in EVENT_TYPES)
 NativeEvent = Annotated[Union[NATIVE_MODELS], Field(discriminator="type")]  # type: ignore[valid-type]  # noqa: UP007
 NATIVE_ADAPTER: TypeAdapter[Any] = TypeAdapter(NativeEvent)
 _TAGS = frozenset(EVENT_TYPES)
+_FREE_FORM = (Identify, Custom)
 
 
 def _identity_pointer(key: str) -> str:
@@ -80,8 +81,9 @@ def native_event(data: Any, stamp: Stamp) -> Event | Rejection:
     except ValidationError as error:
         return from_validation_error(error, tags=_TAGS)
     raw_identities = given.identities.model_dump()
-    free = given.properties.model_dump()
-    adopt_pii(raw_identities, pii_in(free.get("traits", free)), stamp.hasher)
+    if isinstance(given.properties, _FREE_FORM):  # typed properties have no email / phone keys
+        free = given.properties.model_dump()
+        adopt_pii(raw_identities, pii_in(free.get("traits", free)), stamp.hasher)
     identities = hash_identities(raw_identities, stamp.hasher, _identity_pointer)
     if isinstance(identities, Rejection):
         return identities
