@@ -10,6 +10,7 @@ BENCHMARKS: dict[str, str] = {
     "ingest": "bench.ingest",
     "funnel": "bench.funnel",
     "scoring": "bench.scoring",
+    "projector": "bench.projector",
 }
 
 

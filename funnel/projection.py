@@ -148,6 +148,21 @@ def lead_ids(facts: Iterable[Fact]) -> set[str]:
     return ids
 
 
+def touched_keys(facts: Iterable[Fact], aliases: Mapping[str, str] | None = None) -> set[str]:
+    """The leads (and their survivors) and opportunities whose rows the facts may change.
+
+    Concurrent projectors lock these, so batches that share none run side by side.
+    """
+    aliases = aliases or {}
+    leads = lead_ids(facts)
+    keys = {f"lead:{lead}" for lead in leads | {aliases[x] for x in leads if x in aliases}}
+    for fact in facts:
+        event = fact.event if isinstance(fact, ResolvedEvent) else fact
+        if isinstance(event, SalesStageChangedEvent):
+            keys.add(f"opportunity:{event.properties.opportunity_id}")
+    return keys
+
+
 # --- the fold --------------------------------------------------------------------------------
 
 

@@ -114,6 +114,9 @@ class Settings(BaseSettings):
     funnel_schema: str = Field(default="funnel", pattern=r"^[a-z_][a-z0-9_]{0,40}$")
     projector_metrics_port: int = 8002
     projector_batch_records: int = 5000
+    # True: projector processes of one schema share the partitions (a consumer group) and run
+    # side by side; False: one process reads every partition (positions live in PostgreSQL).
+    projector_scale_out: bool = True
     log_level: str = "info"
     # alerts (python -m alerts): stale-lead detector, scheduled checks, outbox and webhooks
     alerts_schema: str = Field(default="alerts", pattern=r"^[a-z_][a-z0-9_]{0,40}$")

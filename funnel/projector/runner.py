@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import KafkaError
 
 from funnel.projection import (
@@ -20,6 +22,7 @@ from funnel.projection import (
     fold,
     lead_ids,
     resolve_aliases,
+    touched_keys,
 )
 from funnel.projector import store, telemetry
 from schemas.outgoing import LeadsMerged
@@ -59,20 +62,44 @@ async def connect(database_url: str, schema: str) -> store.Connection:
     )
 
 
+class _Rebalanced(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Group mode: assigned partitions resume from the database, revoked ones are let go."""
+
+    def __init__(self, projector: Projector) -> None:
+        self.projector = projector
+
+    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        """Let the batch under way commit, then forget the partitions."""
+        await self.projector.release(revoked)
+
+    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        """Read on from the positions stored with the read models."""
+        await self.projector.resume_from_stored(assigned)
+
+
 class Projector:
     """Projects the lead topics into the read models of one schema; positions live in the DB."""
 
     def __init__(
-        self, settings: Settings, *, schema: str | None = None, max_records: int | None = None
+        self,
+        settings: Settings,
+        *,
+        schema: str | None = None,
+        max_records: int | None = None,
+        group: bool = False,
     ) -> None:
         self.settings = settings
+        # group: share the partitions with the other projectors of this schema (a consumer
+        # group); otherwise read every partition (a rebuild, a catch-up, one instance).
+        self.group = group
         self.schema = schema or settings.funnel_schema
         self.name = self.schema  # positions follow their tables: a rebuild swaps both at once
         self.consumer_name = f"projector:{self.schema}"  # names it in dead letters and metrics
         self.max_records = max_records or settings.projector_batch_records
         self._sources = {spec.name(settings.topic_prefix): source for spec, source in SOURCES}
         self._dead_letters = DEAD_LETTERS.name(settings.topic_prefix)
-        self._committed: dict[TopicPartition, int | None] = {}
+        self._committed: dict[TopicPartition, int | None] = {}  # what this projector owns
+        self._batch_lock = asyncio.Lock()
         self._conn: store.Connection = None
         self._consumer: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
@@ -92,12 +119,19 @@ class Projector:
     async def start(self) -> None:
         """Connect, assign every partition of the source topics, seek to the stored positions."""
         self._conn = await connect(self.settings.database_url, self.schema)
+        group = {
+            "group_id": f"{self.settings.topic_prefix}projector-{self.name}",
+            "session_timeout_ms": 10_000,
+            "heartbeat_interval_ms": 1_000,
+            "rebalance_timeout_ms": 30_000,
+        }
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=self.settings.kafka_bootstrap,
             client_id=f"leadfunnel-projector-{self.name}",
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             isolation_level="read_committed",
+            **(group if self.group else {}),
         )
         self._producer = AIOKafkaProducer(
             bootstrap_servers=self.settings.kafka_bootstrap, acks="all", enable_idempotence=True
@@ -106,9 +140,12 @@ class Projector:
             await self._consumer.start()
             await self._producer.start()
             partitions = await self._source_partitions()
-            self._consumer.assign(partitions)
-            stored = await store.load_positions(self._conn, self.name)
-            await self._seek({tp: stored.get((tp.topic, tp.partition)) for tp in partitions})
+            if self.group:
+                topics = sorted({tp.topic for tp in partitions})
+                self._consumer.subscribe(topics, listener=_Rebalanced(self))
+            else:
+                self._consumer.assign(partitions)
+                await self.resume_from_stored(partitions)
         except BaseException:
             await self.stop()
             raise
@@ -120,6 +157,19 @@ class Projector:
                 await closing.stop()
         if self._conn is not None:
             await self._conn.close()
+
+    async def resume_from_stored(self, partitions: Sequence[TopicPartition]) -> None:
+        """Seek the partitions to the positions stored with the read models (or the start)."""
+        stored = await store.load_positions(self._conn, self.name)
+        await self._seek({tp: stored.get((tp.topic, tp.partition)) for tp in partitions})
+
+    async def release(self, partitions: Sequence[TopicPartition]) -> None:
+        """Partitions that went to another projector: wait for the batch under way, forget them."""
+        async with self._batch_lock:
+            for tp in partitions:
+                self._committed.pop(tp, None)
+                with contextlib.suppress(KeyError):  # its lag is the new owner's to report
+                    telemetry.LAG.remove(self.name, tp.topic, str(tp.partition))
 
     async def _source_partitions(self, timeout: float = 30) -> list[TopicPartition]:
         deadline = time.monotonic() + timeout
@@ -145,16 +195,18 @@ class Projector:
         """Fetch one batch and project it in one transaction; returns the records projected."""
         batch = await self.consumer.getmany(timeout_ms=timeout_ms, max_records=self.max_records)
         projected = 0
-        if batch:
-            started = time.perf_counter()
-            try:
-                projected = await self._project_isolating(batch)
-            except BaseException:
-                # nothing of this batch was committed: fetch it again
-                await self._seek({tp: self._committed.get(tp) for tp in batch})
-                raise
-            telemetry.BATCH_SECONDS.labels(self.name).observe(time.perf_counter() - started)
-            telemetry.BATCH_RECORDS.labels(self.name).observe(projected)
+        async with self._batch_lock:  # a rebalance waits for it
+            batch = {tp: records for tp, records in batch.items() if tp in self._committed}
+            if batch:
+                started = time.perf_counter()
+                try:
+                    projected = await self._project_isolating(batch)
+                except BaseException:
+                    # nothing of this batch was committed: fetch it again
+                    await self._seek({tp: self._committed.get(tp) for tp in batch})
+                    raise
+                telemetry.BATCH_SECONDS.labels(self.name).observe(time.perf_counter() - started)
+                telemetry.BATCH_RECORDS.labels(self.name).observe(projected)
         self._update_lag()
         return projected
 
@@ -232,8 +284,14 @@ class Projector:
             ]
             for tp, messages in batch.items()
         }
+        keys = touched_keys(
+            item
+            for items in decoded.values()
+            for item in items
+            if item is not None and not isinstance(item, Rejected)
+        )
         async with self._conn.transaction():
-            await store.lock(self._conn, self.name)
+            await store.lock(self._conn, self.name, keys)
             stored = await store.load_positions(self._conn, self.name)
             # Another writer moved a position (a rebuild swapped tables in, a second instance):
             # the database wins, that partition is fetched again from there.
@@ -267,6 +325,7 @@ class Projector:
         merges = [fact for fact in facts if isinstance(fact, LeadsMerged)]
         known = await store.load_aliases(self._conn, lead_ids(facts))
         aliases = resolve_aliases(known, merges)
+        await store.lock_keys(self._conn, self.name, touched_keys(facts, aliases))  # survivors
         merged = sorted({m.merged_lead_id for m in merges if m.merged_lead_id in aliases})
         absorbed_leads, absorbed_identities = await store.load_absorbed(self._conn, merged)
         changes = fold(facts, aliases, absorbed_leads, absorbed_identities)

@@ -178,13 +178,30 @@ REPOINTED_TABLES = ("lead_events", "tier_transitions", "communications", "stage_
 
 
 def lock_key(projector: str) -> str:
-    """Name of the advisory lock that serialises one projector's batches and a swap."""
+    """Name of the advisory lock a rebuild's swap takes alone and every batch shares."""
     return f"funnel:{projector}"
 
 
-async def lock(conn: Connection, projector: str) -> None:
-    """Serialise batches (and a rebuild's swap) of one projector for this transaction."""
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", lock_key(projector))
+async def lock(conn: Connection, projector: str, keys: Iterable[str] = ()) -> None:
+    """Lock this transaction's share of the read models: the projector, then each key alone.
+
+    Batches share the projector's lock (a swap takes it alone) and take an exclusive lock per
+    lead and opportunity they touch, in one sorted statement: projectors that own different
+    partitions run side by side, and two batches touching the same lead run one after the other.
+    """
+    await conn.execute("SELECT pg_advisory_xact_lock_shared(hashtext($1))", lock_key(projector))
+    await lock_keys(conn, projector, keys)
+
+
+async def lock_keys(conn: Connection, projector: str, keys: Iterable[str]) -> None:
+    """Exclusive transaction locks on `keys` of this projector, taken in a fixed order."""
+    names = sorted({f"{projector}:{key}" for key in keys})
+    if names:
+        await conn.execute(
+            "SELECT count(pg_advisory_xact_lock(h)) FROM"
+            " (SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest($1::text[]) k ORDER BY 1) s",
+            names,
+        )
 
 
 async def load_positions(conn: Connection, projector: str) -> dict[Position, int]:
