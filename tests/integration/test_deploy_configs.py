@@ -172,7 +172,9 @@ def test_k8s_manifests_are_complete_and_consistent() -> None:
             assert container["command"] == ["python", "-m", procfile()[name]], name
     for service in by_kind["Service"].values():
         assert service["spec"]["selector"]["app.kubernetes.io/name"] in deployments
-    assert deployments["projector"]["spec"]["replicas"] == 1  # it owns every partition
+    projector = deployments["projector"]["spec"]
+    assert projector["replicas"] >= 2  # a consumer group: the replicas share the partitions
+    assert projector.get("strategy", {}).get("type") != "Recreate"  # a rolling update is safe
     partitions = int(
         by_kind["ConfigMap"]["leadfunnel-config"]["data"]["LEADFUNNEL_TOPIC_PARTITIONS"]
     )
