@@ -13,7 +13,7 @@ from schemas.events import CommunicationLoggedEvent, Event
 from schemas.outgoing import LeadsMerged
 from scoring.bounds import prune
 from scoring.clock import to_us
-from scoring.ledger import advance, event_us, record, score
+from scoring.ledger import accept, advance, event_us
 from scoring.merging import combine
 from scoring.rules import RuleSet
 from scoring.state import LeadState, new_lead, replace
@@ -64,10 +64,7 @@ def apply(state: LeadState, event: Event, rules: RuleSet) -> tuple[LeadState, li
         return state, []
     at_us = event_us(event)
     matched = rules.matching(event.type, event.properties)
-    after = record(advance(state, at_us, rules), event, at_us, matched)
-    for rule in matched:
-        after = score(after, rule, event, at_us, rules)
-    after = prune(after, rules)
+    after = prune(accept(state, event, at_us, matched, rules), rules)
     return settle(state, after, rules, "event", event.event_id, event.occurred_at)
 
 

@@ -109,7 +109,7 @@ def forget(state: LeadState, event_ids: set[str], rules: RuleSet) -> LeadState:
         rule_scored=scored,
         interests=interests,
         windows=windows,
-        recent=_recent(state, None, dropped, rules.limits.recent_contributions),
+        recent=_recent(state.recent, None, dropped, rules.limits.recent_contributions),
     )
 
 
@@ -128,30 +128,13 @@ def _is_scoring(
     return entry in windows.get(_window_key(rule, entry[0]), ())
 
 
-def record(state: LeadState, event: Event, at_us: int, matched: list[Rule]) -> LeadState:
-    """Note an accepted event: dedupe entry, what it counts (for `forget` when a merge meets it
-    twice), behaviour count, interest, activity times."""
-    first, last = state.first_activity_us, state.last_activity_us
-    is_latest = last is None or (at_us, event.event_id) >= (last, state.last_event_id or "")
-    interest = _interest(event)
-    effect = (event.type, interest or "", tuple(rule.id for rule in matched))
-    return replace(
-        state,
-        seen={**state.seen, event.event_id: at_us},
-        effects={**state.effects, event.event_id: effect},
-        event_counts=_bump(state.event_counts, event.type),
-        interests=_bump(state.interests, interest),
-        first_activity_us=at_us if first is None else min(first, at_us),
-        last_activity_us=at_us if last is None else max(last, at_us),
-        last_event_id=event.event_id if is_latest else state.last_event_id,
-        clock_us=at_us if state.clock_us is None else max(state.clock_us, at_us),
-    )
-
-
 def _recent(
-    state: LeadState, added: Contribution | None, dropped: set[tuple[str, str]], limit: int
+    recent: tuple[Contribution, ...],
+    added: Contribution | None,
+    dropped: set[tuple[str, str]],
+    limit: int,
 ) -> tuple[Contribution, ...]:
-    kept = [c for c in state.recent if (c.event_id, c.rule_id) not in dropped]
+    kept = [c for c in recent if (c.event_id, c.rule_id) not in dropped]
     if added is not None and added.points != 0:
         kept.append(added)
     kept.sort(key=_NEWEST, reverse=True)
@@ -173,7 +156,7 @@ def take_back(
         contributions=contributions,
         score=total(contributions),
         rule_scored=_bump(state.rule_scored, rule.id, -len(displaced)),
-        recent=_recent(state, None, dropped, rules.limits.recent_contributions),
+        recent=_recent(state.recent, None, dropped, rules.limits.recent_contributions),
     )
 
 
@@ -189,32 +172,82 @@ def _fit(
     return {**windows, key: tuple(kept)}, pushed_out
 
 
-def score(state: LeadState, rule: Rule, event: Event, at_us: int, rules: RuleSet) -> LeadState:
-    """Count a rule match and add its points unless the cap's window already holds earlier ones."""
-    entry = (at_us, event.event_id)
-    windows, pushed_out = _fit(state.windows, rule, entry)
-    update: dict[str, object] = {
-        "rule_counts": _bump(state.rule_counts, rule.id),
-        "windows": windows,
-    }
-    if entry in pushed_out:
-        return replace(state, **update)
-    as_of = state.as_of_us if state.as_of_us is not None else at_us
-    contributions = _plus(state.contributions, rule.id, rule.points, at_us, as_of, rules)
-    for other_us, _ in pushed_out:
-        contributions = _plus(contributions, rule.id, -rule.points, other_us, as_of, rules)
-    earned = Contribution(
-        event_id=event.event_id,
-        rule_id=rule.id,
-        event_type=event.type,
-        points=rule.points,
-        at_us=at_us,
+def accept(
+    state: LeadState, event: Event, at_us: int, matched: list[Rule], rules: RuleSet
+) -> LeadState:
+    """Fold an accepted event in: value the score as of its time, note it (dedupe entry, what it
+    counts for `forget`, behaviour count, interest, activity times), count each matched rule and
+    add its points unless its cap's window already holds earlier events.
+
+    One state copy for the whole event; the result is exactly that of advancing, recording and
+    scoring rule by rule (tests/unit/reference_fold.py keeps that sequence as the reference).
+    """
+    contributions, as_of = state.contributions, state.as_of_us
+    if as_of is None or at_us > as_of:
+        elapsed, half_lives = 0 if as_of is None else at_us - as_of, rules.half_lives
+        contributions = {
+            rule_id: _snap(points * decay(elapsed, half_lives.get(rule_id)))
+            for rule_id, points in contributions.items()
+        }
+        as_of = at_us
+    first, last, event_id = state.first_activity_us, state.last_activity_us, event.event_id
+    is_latest = last is None or (at_us, event_id) >= (last, state.last_event_id or "")
+    interest = _interest(event)
+    effect = (event.type, interest or "", tuple(rule.id for rule in matched))
+    rule_counts, rule_scored = state.rule_counts, state.rule_scored
+    windows, recent = state.windows, state.recent
+    if matched:
+        contributions, rule_counts = dict(contributions), dict(rule_counts)
+        rule_scored, windows = dict(rule_scored), dict(windows)
+    for rule in matched:
+        _count(rule_counts, rule.id, 1)
+        entry = (at_us, event_id)
+        pushed_out = _place(windows, rule, entry)
+        if entry in pushed_out:
+            continue
+        for other_us, points in ((at_us, rule.points), *((t, -rule.points) for t, _ in pushed_out)):
+            worth = points * decay(as_of - other_us, rules.half_lives.get(rule.id))
+            contributions[rule.id] = _snap(contributions.get(rule.id, 0.0) + worth)
+        earned = Contribution(event_id, rule.id, event.type, rule.points, at_us)
+        dropped = {(other_id, rule.id) for _, other_id in pushed_out}
+        recent = _recent(recent, earned, dropped, rules.limits.recent_contributions)
+        _count(rule_scored, rule.id, 1 - len(pushed_out))
+    return replace(
+        state,
+        as_of_us=as_of,
+        contributions=contributions,
+        score=state.score if contributions is state.contributions else total(contributions),
+        seen={**state.seen, event_id: at_us},
+        effects={**state.effects, event_id: effect},
+        event_counts=_bump(state.event_counts, event.type),
+        interests=_bump(state.interests, interest),
+        rule_counts=rule_counts,
+        rule_scored=rule_scored,
+        windows=windows,
+        recent=recent,
+        first_activity_us=at_us if first is None else min(first, at_us),
+        last_activity_us=at_us if last is None else max(last, at_us),
+        last_event_id=event_id if is_latest else state.last_event_id,
+        clock_us=at_us if state.clock_us is None else max(state.clock_us, at_us),
     )
-    dropped = {(event_id, rule.id) for _, event_id in pushed_out}
-    update |= {
-        "contributions": contributions,
-        "score": total(contributions),
-        "rule_scored": _bump(state.rule_scored, rule.id, 1 - len(pushed_out)),
-        "recent": _recent(state, earned, dropped, rules.limits.recent_contributions),
-    }
-    return replace(state, **update)
+
+
+def _count(counts: dict[str, int], key: str, by: int) -> None:
+    """`_bump` in place, on a dict this step owns."""
+    total = counts.get(key, 0) + by
+    if total == 0:
+        counts.pop(key, None)
+    else:
+        counts[key] = total
+
+
+def _place(
+    windows: dict[str, tuple[tuple[int, str], ...]], rule: Rule, entry: tuple[int, str]
+) -> list[tuple[int, str]]:
+    """`_fit` in place, on a dict this step owns: the entries the cap pushes out (maybe it)."""
+    if rule.cap is None:
+        return []
+    key = _window_key(rule, entry[0])
+    entries = sorted((*windows.get(key, ()), entry))
+    windows[key] = tuple(entries[: rule.cap.max_events])
+    return entries[rule.cap.max_events :]

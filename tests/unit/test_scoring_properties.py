@@ -16,6 +16,7 @@ from scoring.criteria import RANK, TIER_ORDER, Facts, satisfied
 from scoring.engine import Admission, Emitted, admit, apply, evaluate, merge, sweep
 from scoring.rules import RuleSet, default_rules
 from scoring.state import LeadState, from_json, new_lead, replace, to_json
+from tests.unit import reference_fold as reference
 from tests.unit.scoring_factories import T0, event, fold, rules_from
 
 DEFAULT = default_rules()
@@ -319,3 +320,38 @@ def test_compiled_tier_criteria_agree_with_the_criteria_language(
     state = new_lead("lead_x")
     state = replace(state, score=score, event_counts=events_part, rule_counts=rules_part)
     assert evaluate(state, rules) == (tier, reasons)
+
+
+LIMITED = TIGHT.model_copy(
+    update={
+        "limits": TIGHT.limits.model_copy(update={"max_seen_events": 10, "recent_contributions": 3})
+    }
+)
+
+
+@PROPERTY_SETTINGS
+@given(
+    items=events_and_sweeps(),
+    rules=st.sampled_from([DEFAULT, TIGHT, LIMITED]),
+    data=st.data(),
+)
+def test_the_one_pass_event_step_equals_the_step_by_step_reference(
+    items: list[Event | datetime], rules: RuleSet, data: st.DataObject
+) -> None:
+    """Same state bytes and emissions after every input, redeliveries and late events included."""
+    redelivered = [item for item in items if not isinstance(item, datetime)]
+    for item in (
+        data.draw(st.lists(st.sampled_from(redelivered), max_size=5)) if redelivered else []
+    ):
+        items.insert(data.draw(st.integers(0, len(items))), item)
+    fast, slow = new_lead("lead_test"), new_lead("lead_test")
+    for item in items:
+        if isinstance(item, datetime):
+            (fast, fast_out), (slow, slow_out) = sweep(fast, item, rules), sweep(slow, item, rules)
+        else:
+            (fast, fast_out), (slow, slow_out) = (
+                apply(fast, item, rules),
+                reference.apply(slow, item, rules),
+            )
+        assert to_json(fast) == to_json(slow)
+        assert fast_out == slow_out
