@@ -23,6 +23,11 @@ from services.settings import Settings
 log = logging.getLogger(__name__)
 
 
+# One record batch holds a request's share of a partition: the producer's own 16 KB batches would
+# cost a produce round trip each (one batch per partition in flight). Under the broker's 1 MB
+# message limit; a full batch starts the next one.
+BATCH_BYTES = 512 * 1024
+
 # aiokafka's murmur2 is pure Python (~tens of µs a key); a lead's events share a key, so cache it.
 _murmur2 = lru_cache(maxsize=65_536)(murmur2)
 
@@ -74,6 +79,7 @@ class Publisher:
         self.settings = settings
         self.topic = RAW_EVENTS.name(settings.topic_prefix)
         self.producer: AIOKafkaProducer | None = None
+        self.batch_bytes = BATCH_BYTES
         self._connecting: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -137,6 +143,11 @@ class Publisher:
         PRODUCE_SECONDS.observe(time.perf_counter() - started)
         return None
 
+    def _new_batch(self) -> BatchBuilder:
+        # What `create_batch()` builds for create_producer's settings (no compression, not
+        # transactional), but `batch_bytes` large.
+        return BatchBuilder(self.batch_bytes, 0)
+
     async def _batches(
         self, producer: AIOKafkaProducer, events: Sequence[Event]
     ) -> list[tuple[int, BatchBuilder]]:
@@ -152,7 +163,7 @@ class Publisher:
             record = {"timestamp": None, "key": key, "value": event_json(event)}
             batch = open_batches.get(partition)
             if batch is None or batch.append(**record, headers=headers(event)) is None:
-                batch = open_batches[partition] = producer.create_batch()
+                batch = open_batches[partition] = self._new_batch()
                 batches.append((partition, batch))
                 batch.append(**record, headers=headers(event))  # a new batch takes any first record
         # One partition's batches go out in order: the key order within a request holds.

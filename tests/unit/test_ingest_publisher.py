@@ -22,18 +22,14 @@ PARTITIONS = [0, 1, 2, 3]
 
 
 class FakeProducer:
-    """Just what batching asks of aiokafka: partitions, metadata and empty record batches."""
+    """Just what batching asks of aiokafka: the topic's partitions and which are available."""
 
-    def __init__(self, batch_bytes: int) -> None:
-        self.batch_bytes = batch_bytes
+    def __init__(self) -> None:
         cluster = SimpleNamespace(available_partitions_for_topic=lambda topic: set(PARTITIONS))
         self.client = SimpleNamespace(cluster=cluster)
 
     async def partitions_for(self, topic: str) -> set[int]:
         return set(PARTITIONS)
-
-    def create_batch(self) -> BatchBuilder:
-        return BatchBuilder(self.batch_bytes, 0)
 
 
 def _event(index: int) -> Any:
@@ -54,7 +50,8 @@ def _records(batch: BatchBuilder) -> list[tuple[bytes, bytes]]:
 def test_batches_hold_every_event_once_in_order_on_its_keys_partition() -> None:
     events = [_event(index) for index in range(120)]
     publisher = Publisher(Settings())
-    batches = asyncio.run(publisher._batches(FakeProducer(4096), events))  # type: ignore[arg-type]
+    publisher.batch_bytes = 4096
+    batches = asyncio.run(publisher._batches(FakeProducer(), events))  # type: ignore[arg-type]
     assert len(batches) > len(PARTITIONS)  # small batches: several per partition
     sent: dict[int, list[tuple[bytes, bytes]]] = {}
     for partition, batch in batches:
