@@ -6,12 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 DAY_US = 86_400_000_000
-_MICROSECOND = timedelta(microseconds=1)
 
 
 def to_us(moment: datetime) -> int:
     """Exact microseconds since the epoch (integer arithmetic, so replays agree bit for bit)."""
-    return (moment - EPOCH) // _MICROSECOND
+    delta = moment - EPOCH  # its parts, not `delta // 1µs`: the same integer, a third of the cost
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 def from_us(us: int) -> datetime:

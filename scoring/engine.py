@@ -23,6 +23,7 @@ __all__ = [
     "Admission",
     "Emitted",
     "admit",
+    "admit_and_apply",
     "apply",
     "evaluate",
     "merge",
@@ -60,12 +61,21 @@ def admit(state: LeadState, event: Event, rules: RuleSet) -> Admission:
 
 def apply(state: LeadState, event: Event, rules: RuleSet) -> tuple[LeadState, list[Emitted]]:
     """Fold one event into a lead: its score, counts and tier, with the events that says."""
-    if admit(state, event, rules) is not Admission.ACCEPTED:
-        return state, []
+    _, after, emitted = admit_and_apply(state, event, rules)
+    return after, emitted
+
+
+def admit_and_apply(
+    state: LeadState, event: Event, rules: RuleSet
+) -> tuple[Admission, LeadState, list[Emitted]]:
+    """`admit`, then `apply` if accepted, deciding admission once (what the scoring agent asks)."""
+    admission = admit(state, event, rules)
+    if admission is not Admission.ACCEPTED:
+        return admission, state, []
     at_us = event_us(event)
     matched = rules.matching(event.type, event.properties)
     after = prune(accept(state, event, at_us, matched, rules), rules)
-    return settle(state, after, rules, "event", event.event_id, event.occurred_at)
+    return admission, *settle(state, after, rules, "event", event.event_id, event.occurred_at)
 
 
 def sweep(state: LeadState, now: datetime, rules: RuleSet) -> tuple[LeadState, list[Emitted]]:

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from schemas.outgoing import LeadDemoted, LeadPromoted, LeadsMerged, Tier
 from scoring.clock import DAY_US, to_us
 from scoring.effects import Effects, Out, Overlay
-from scoring.engine import Admission, admit, apply, merge, sweep, tombstone
+from scoring.engine import Admission, admit_and_apply, merge, sweep, tombstone
 from scoring.identity import reconcile
 from scoring.messages import (
     AbsorbLead,
@@ -87,7 +87,7 @@ class Folder:
         """Score an event, or forward it when its lead was merged away."""
         lead_id, event = message.lead_id, message.event
         state = tables.lead(lead_id)
-        admission = admit(state, event, self.rules)
+        admission, after, emitted = admit_and_apply(state, event, self.rules)
         fx.count("admission", admission.value)
         if admission is Admission.MERGED:
             survivor = state.merged_into or lead_id
@@ -96,7 +96,6 @@ class Folder:
             return
         tables.note_identities(lead_id, event.identities.keys())
         if admission is Admission.ACCEPTED:
-            after, emitted = apply(state, event, self.rules)
             tables.leads.set(lead_id, after)
             fx.emit(emitted)
             fx.scored_received_at.append(event.received_at)

@@ -109,7 +109,8 @@ def settle(
     before: LeadState, after: LeadState, rules: RuleSet, cause: Cause, event_id: str, at: datetime
 ) -> tuple[LeadState, list[Emitted]]:
     """Re-evaluate the tier after a change and say what happened, promotions at most once."""
-    after = replace(after, rule_version=rules.version)
+    if after.rule_version != rules.version:
+        after = replace(after, rule_version=rules.version)
     tier, reasons = evaluate(after, rules)
     emitted: list[Emitted] = []
     is_first = not before.event_counts and cause == "event"
@@ -122,4 +123,4 @@ def settle(
         after, demoted = _demoted(before, after, tier, reasons, cause, at)
         return after, [*emitted, demoted]
     since = after.tier_since_us if after.tier_since_us is not None else after.first_activity_us
-    return replace(after, tier_since_us=since), emitted
+    return (after if since == after.tier_since_us else replace(after, tier_since_us=since)), emitted
