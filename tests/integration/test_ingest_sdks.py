@@ -120,6 +120,6 @@ def test_segment_sdk_in_sync_mode_sees_our_error_code_for_a_bad_call(
 ) -> None:
     base_url, _ = served
     client = SegmentClient(DEV_WRITE_KEY, host=base_url, sync_mode=True, max_retries=0)
-    with pytest.raises(Exception, match="missing_field") as raised:
-        client.track(user_id="u-1", event="Form Submitted", properties={})
+    with pytest.raises(Exception, match="invalid_value") as raised:
+        client.track(user_id="u-1", event="Form Submitted", properties={"form_id": "f" * 201})
     assert getattr(raised.value, "status", None) == 400
