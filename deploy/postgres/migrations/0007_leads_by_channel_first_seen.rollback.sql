@@ -1,0 +1,1 @@
+DROP INDEX funnel.leads_by_channel_first_seen;
