@@ -28,8 +28,12 @@ import orjson
 from aiokafka import AIOKafkaProducer
 from kafka.admin import KafkaAdminClient
 
+from funnel import reference
+from funnel.periods import Period
 from funnel.projector import Projector, connect, telemetry
+from funnel.queries import Segment
 from funnel.rebuild import clone_schema, create_secondary_indexes, drop_schema
+from funnel.tiers import GroupBy
 from schemas.topics import ALL_TOPICS, LEAD_EVENTS, LEAD_SCORES, PROMOTIONS
 from services.kafka_admin import ensure_topics
 from services.migrations import apply_migrations
@@ -272,6 +276,30 @@ QUERIES: tuple[tuple[str, str, int], ...] = (
 )  # (name, path, weight): heavy whole-year queries run samples / weight times
 
 
+# The dashboard's funnel page (services/dashboard/static/funnel.js) at its default, all time: the
+# filter options first, then at once the KPI tiers, stage table and cycle, and the six-month
+# MQL→SQL trend for every channel and for all of them (the data's last six months).
+TREND = "/v1/funnel/tiers?from=2025-07-01&group_by=month"
+DASHBOARD: tuple[str, ...] = (
+    "/v1/funnel/tiers",
+    "/v1/funnel/stages",
+    "/v1/funnel/cycle",
+    TREND,
+    *(f"{TREND}&channel={channel}" for channel in CHANNELS),
+)
+# The funnel queries again, the first way (every row of the period loaded into the pure
+# functions, funnel/reference.py): (name, function, period, group_by, runs)
+A_MONTH = Period(datetime(2025, 6, 1, tzinfo=UTC), datetime(2025, 7, 1, tzinfo=UTC))
+A_QUARTER = Period(datetime(2025, 4, 1, tzinfo=UTC), datetime(2025, 7, 1, tzinfo=UTC))
+REFERENCE: tuple[tuple[str, str, Period | None, GroupBy | None, int], ...] = (
+    ("stages, one month", "stage_tables", A_MONTH, None, 3),
+    ("stages by channel, a quarter", "stage_tables", A_QUARTER, "channel", 3),
+    ("tiers by channel, one month", "tier_funnel_rows", A_MONTH, "channel", 3),
+    ("tiers by month, whole year", "tier_funnel_rows", None, "month", 1),
+    ("sales cycle, whole year", "sales_cycle_rows", None, None, 3),
+)
+
+
 def p95(values: list[float]) -> float:
     """95th percentile by nearest rank."""
     ordered = sorted(values)
@@ -297,7 +325,36 @@ async def query_phase(
                     timings.append((time.perf_counter() - started) * 1000)
                     answer.raise_for_status()
                 results.append((name, statistics.median(timings), p95(timings), runs))
+            pages = []
+            for _ in range(max(3, samples // 4)):
+                started = time.perf_counter()
+                (await client.get("/v1/dashboard/filters", headers=headers)).raise_for_status()
+                answers = await asyncio.gather(*(client.get(p, headers=headers) for p in DASHBOARD))
+                pages.append((time.perf_counter() - started) * 1000)
+                for answer in answers:
+                    answer.raise_for_status()
+            results.append(
+                ("dashboard funnel page", statistics.median(pages), p95(pages), len(pages))
+            )
     return results
+
+
+async def reference_phase(settings: Settings) -> dict[str, float]:
+    """Median ms of each funnel query the first way, loading its rows into Python."""
+    conn = await connect(settings.database_url, settings.funnel_schema)
+    medians = {}
+    try:
+        for name, function, period, group_by, runs in REFERENCE:
+            timings = []
+            for _ in range(runs):
+                started = time.perf_counter()
+                args = (period, Segment()) + ((group_by,) if function != "sales_cycle_rows" else ())
+                await getattr(reference, function)(conn, *args)
+                timings.append((time.perf_counter() - started) * 1000)
+            medians[name] = statistics.median(timings)
+    finally:
+        await conn.close()
+    return medians
 
 
 def _delete_topics(settings: Settings) -> None:
@@ -322,16 +379,16 @@ async def run(args: argparse.Namespace) -> None:
     try:
         projected = await projector_phase(settings, admin, args)
         load_seconds = await load_at_scale(admin, scale_schema, args.leads, args.events_per_lead)
-        timings = await query_phase(
-            settings.model_copy(update={"funnel_schema": scale_schema}), args.samples, args.leads
-        )
+        scaled = settings.model_copy(update={"funnel_schema": scale_schema})
+        timings = await query_phase(scaled, args.samples, args.leads)
+        before = {} if args.no_reference else await reference_phase(scaled)
     finally:
         if not args.keep:
             for schema in (settings.funnel_schema, f"{settings.funnel_schema}_copy", scale_schema):
                 await drop_schema(admin, schema)
             _delete_topics(settings)
         await admin.close()
-    report(args, projected, load_seconds, timings)
+    report(args, projected, load_seconds, timings, before)
 
 
 def report(
@@ -339,6 +396,7 @@ def report(
     projected: dict[str, float],
     load_seconds: float,
     timings: list[tuple[str, float, float, int]],
+    before: dict[str, float],
 ) -> None:
     """Markdown tables, ready for docs/benchmarks.md."""
     p = projected
@@ -353,9 +411,12 @@ def report(
     events = args.leads * args.events_per_lead
     scale = f"{args.leads:,} leads / {events:,} events"
     print(f"\n### Queries at {scale} (loaded in {load_seconds:.0f} s)\n")
-    print("| query | p50 ms | p95 ms | runs |\n| --- | --- | --- | --- |")
+    print("| query | p50 ms | p95 ms | runs | loading the rows into Python, p50 ms | ÷ |")
+    print("| --- | --- | --- | --- | --- | --- |")
     for name, median, high, runs in timings:
-        print(f"| {name} | {median:.1f} | {high:.1f} | {runs} |")
+        old = before.get(name)
+        then = f"{old:,.0f} | {old / median:.1f}" if old else " | "
+        print(f"| {name} | {median:.1f} | {high:.1f} | {runs} | {then} |")
 
 
 def main(argv: list[str]) -> int:
@@ -370,6 +431,9 @@ def main(argv: list[str]) -> int:
     )
     parser.add_argument("--samples", type=int, default=50, help="runs per query")
     parser.add_argument("--keep", action="store_true", help="keep the topics and schemas")
+    parser.add_argument(
+        "--no-reference", action="store_true", help="skip timing the load-every-row path"
+    )
     asyncio.run(run(parser.parse_args(argv)))
     return 0
 
