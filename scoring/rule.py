@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from functools import cached_property
 from typing import Annotated, Any, Self
 
 from pydantic import (
@@ -41,13 +42,20 @@ class Cap(Frozen):
     max_events: int = Field(ge=1)
     window_days: PositiveFloat | None = None
 
+    @cached_property
+    def window_us(self) -> int | None:
+        """A window's length in microseconds (None: one window for ever)."""
+        return None if self.window_days is None else round(self.window_days * DAY_US)
+
     def window(self, at_us: int) -> int:
         """The window an event time falls in; windows are aligned on the epoch."""
-        return 0 if self.window_days is None else at_us // round(self.window_days * DAY_US)
+        length = self.window_us
+        return 0 if length is None else at_us // length
 
     def window_end_us(self, window: int) -> int | None:
         """Where a window ends, or None for the single lifetime window."""
-        return None if self.window_days is None else (window + 1) * round(self.window_days * DAY_US)
+        length = self.window_us
+        return None if length is None else (window + 1) * length
 
 
 class Rule(Frozen):
