@@ -27,6 +27,11 @@ log = logging.getLogger(__name__)
 # cost a produce round trip each (one batch per partition in flight). Under the broker's 1 MB
 # message limit; a full batch starts the next one.
 BATCH_BYTES = 512 * 1024
+# A share smaller than one of the producer's own batches (aiokafka's default max_batch_size) goes
+# through send(): it joins the batch other requests fill, where a batch of its own would wait a
+# round trip per request (single events, many small concurrent batches).
+SMALL_SHARE_BYTES = 16 * 1024
+Record = tuple[bytes | None, bytes, list[tuple[str, bytes]]]  # key, value, headers
 
 # aiokafka's murmur2 is pure Python (~tens of µs a key); a lead's events share a key, so cache it.
 _murmur2 = lru_cache(maxsize=65_536)(murmur2)
@@ -123,11 +128,8 @@ class Publisher:
         futures: list[asyncio.Future[object]] = []
         try:
             async with asyncio.timeout(self.settings.ingest_publish_timeout_seconds):
-                batches = await self._batches(producer, events)
-                for partition, batch in batches:
-                    futures.append(
-                        await producer.send_batch(batch, self.topic, partition=partition)
-                    )
+                for partition, records in (await self._by_partition(producer, events)).items():
+                    await self._send(producer, partition, records, futures)
                 if futures:
                     await asyncio.wait(futures)
         except TimeoutError:
@@ -143,28 +145,46 @@ class Publisher:
         PRODUCE_SECONDS.observe(time.perf_counter() - started)
         return None
 
+    async def _by_partition(
+        self, producer: AIOKafkaProducer, events: Sequence[Event]
+    ) -> dict[int, list[Record]]:
+        """Each event's record on its key's partition, in request order."""
+        all_partitions = sorted(await producer.partitions_for(self.topic))
+        available = list(producer.client.cluster.available_partitions_for_topic(self.topic))
+        shares: dict[int, list[Record]] = {}
+        for event in events:
+            strongest = event.identities.strongest()
+            key = strongest.encode() if strongest else None
+            record = (key, event_json(event), headers(event))
+            shares.setdefault(partition_for(key, all_partitions, available), []).append(record)
+        return shares
+
+    async def _send(
+        self,
+        producer: AIOKafkaProducer,
+        partition: int,
+        records: list[Record],
+        futures: list[asyncio.Future[object]],
+    ) -> None:
+        # One partition's records go out in order, one way or the other: key order holds.
+        if sum(len(value) for _, value, _ in records) < SMALL_SHARE_BYTES:
+            for key, value, extra in records:
+                sent = producer.send(self.topic, value, key, partition=partition, headers=extra)
+                futures.append(await sent)
+            return
+        for batch in self._batches(records):
+            futures.append(await producer.send_batch(batch, self.topic, partition=partition))
+
+    def _batches(self, records: list[Record]) -> list[BatchBuilder]:
+        """Records in as few record batches as `batch_bytes` allows, in order."""
+        batches = [self._new_batch()]
+        for key, value, extra in records:
+            if batches[-1].append(timestamp=None, key=key, value=value, headers=extra) is None:
+                batches.append(self._new_batch())  # a new batch takes any first record
+                batches[-1].append(timestamp=None, key=key, value=value, headers=extra)
+        return batches
+
     def _new_batch(self) -> BatchBuilder:
         # What `create_batch()` builds for create_producer's settings (no compression, not
         # transactional), but `batch_bytes` large.
         return BatchBuilder(self.batch_bytes, 0)
-
-    async def _batches(
-        self, producer: AIOKafkaProducer, events: Sequence[Event]
-    ) -> list[tuple[int, BatchBuilder]]:
-        """The events in record batches per partition, in order: one `send()` each cost more."""
-        all_partitions = sorted(await producer.partitions_for(self.topic))
-        available = list(producer.client.cluster.available_partitions_for_topic(self.topic))
-        open_batches: dict[int, BatchBuilder] = {}
-        batches: list[tuple[int, BatchBuilder]] = []
-        for event in events:
-            strongest = event.identities.strongest()
-            key = strongest.encode() if strongest else None
-            partition = partition_for(key, all_partitions, available)
-            record = {"timestamp": None, "key": key, "value": event_json(event)}
-            batch = open_batches.get(partition)
-            if batch is None or batch.append(**record, headers=headers(event)) is None:
-                batch = open_batches[partition] = self._new_batch()
-                batches.append((partition, batch))
-                batch.append(**record, headers=headers(event))  # a new batch takes any first record
-        # One partition's batches go out in order: the key order within a request holds.
-        return batches

@@ -40,15 +40,18 @@ def array(
 ) -> Unpack:
     """Events in `{name: [...]}`; `merge` applies batch-level fields to each item."""
 
+    where = pointer(name)
+
     def unpack(data: Any) -> list[Item] | Rejection:
         if not isinstance(data, dict):
             return _not_object("")
         if name not in data:
-            return Rejection(MISSING_FIELD, f"/{name}", f"/{name}: Field required")
+            return Rejection(MISSING_FIELD, where, f"{where}: Field required")
         if not isinstance(data[name], list):
-            return Rejection(INVALID_VALUE, f"/{name}", f"/{name}: expected an array of events")
+            return Rejection(INVALID_VALUE, where, f"{where}: expected an array of events")
+        # An index needs no escaping: the pointer of item i is `where/i`.
         return [
-            (pointer(name, index), _merged(data, sized(item, limit), merge))
+            (f"{where}/{index}", _merged(data, sized(item, limit), merge))
             for index, item in enumerate(data[name])
         ]
 
@@ -64,7 +67,7 @@ def object_or_list(limit: int) -> Unpack:
 
     def unpack(data: Any) -> list[Item] | Rejection:
         if isinstance(data, list):
-            return [(pointer(index), sized(item, limit)) for index, item in enumerate(data)]
+            return [(f"/{index}", sized(item, limit)) for index, item in enumerate(data)]
         return single(data)
 
     return unpack

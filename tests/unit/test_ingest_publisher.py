@@ -1,4 +1,4 @@
-"""The publisher's record batches: every event once, each partition's events in request order."""
+"""The publisher's records: every event once, each partition's events in request order."""
 
 from __future__ import annotations
 
@@ -22,45 +22,76 @@ PARTITIONS = [0, 1, 2, 3]
 
 
 class FakeProducer:
-    """Just what batching asks of aiokafka: the topic's partitions and which are available."""
+    """What publishing asks of aiokafka; records which way each partition's records went."""
 
     def __init__(self) -> None:
         cluster = SimpleNamespace(available_partitions_for_topic=lambda topic: set(PARTITIONS))
         self.client = SimpleNamespace(cluster=cluster)
+        self.sent: dict[int, list[tuple[bytes, bytes]]] = {}
+        self.ways: dict[int, set[str]] = {}
 
     async def partitions_for(self, topic: str) -> set[int]:
         return set(PARTITIONS)
 
+    async def send(self, topic: str, value: bytes, key: bytes, **kwargs: Any) -> Any:
+        self._note(kwargs["partition"], "send", [(key, value)])
+        return asyncio.get_running_loop().create_future()
 
-def _event(index: int) -> Any:
+    async def send_batch(self, batch: BatchBuilder, topic: str, *, partition: int) -> Any:
+        records = DefaultRecordBatch(bytes(batch._build()))
+        self._note(partition, "send_batch", [(record.key, record.value) for record in records])
+        return asyncio.get_running_loop().create_future()
+
+    def _note(self, partition: int, way: str, records: list[tuple[bytes, bytes]]) -> None:
+        self.sent.setdefault(partition, []).extend(records)
+        self.ways.setdefault(partition, set()).add(way)
+
+
+def _event(index: int, url_bytes: int = 20) -> Any:
     body = {
         "event_id": f"e-{index}",
         "type": "page_viewed",
         "channel": "website",
         "identities": {"anonymous_id": f"a-{index % 7}"},
-        "properties": {"url": f"https://example.cn/{index}"},
+        "properties": {"url": f"https://example.cn/{index}/" + "p" * url_bytes},
     }
     return native_event(body, STAMP)
 
 
-def _records(batch: BatchBuilder) -> list[tuple[bytes, bytes]]:
-    return [(record.key, record.value) for record in DefaultRecordBatch(bytes(batch._build()))]
+def _publish(events: list[Any], batch_bytes: int) -> FakeProducer:
+    publisher, producer = Publisher(Settings()), FakeProducer()
+    publisher.batch_bytes = batch_bytes
+
+    async def run() -> None:
+        futures: list[asyncio.Future[object]] = []
+        shares = await publisher._by_partition(producer, events)  # type: ignore[arg-type]
+        for partition, records in shares.items():
+            await publisher._send(producer, partition, records, futures)  # type: ignore[arg-type]
+
+    asyncio.run(run())
+    return producer
 
 
-def test_batches_hold_every_event_once_in_order_on_its_keys_partition() -> None:
-    events = [_event(index) for index in range(120)]
-    publisher = Publisher(Settings())
-    publisher.batch_bytes = 4096
-    batches = asyncio.run(publisher._batches(FakeProducer(), events))  # type: ignore[arg-type]
-    assert len(batches) > len(PARTITIONS)  # small batches: several per partition
-    sent: dict[int, list[tuple[bytes, bytes]]] = {}
-    for partition, batch in batches:
-        sent.setdefault(partition, []).extend(_records(batch))
+def _expected(events: list[Any], partition: int) -> list[tuple[bytes, bytes]]:
+    keys = [(event.identities.strongest().encode(), event) for event in events]
+    return [
+        (key, event_json(event))
+        for key, event in keys
+        if partition_for(key, PARTITIONS, PARTITIONS) == partition
+    ]
+
+
+def test_large_shares_go_as_record_batches_every_event_once_in_order() -> None:
+    events = [_event(index, url_bytes=1000) for index in range(120)]
+    producer = _publish(events, batch_bytes=4096)  # several batches per partition
     for partition in PARTITIONS:
-        expected = [
-            (key, event_json(event))
-            for event in events
-            if partition_for(key := event.identities.strongest().encode(), PARTITIONS, PARTITIONS)
-            == partition
-        ]
-        assert sent.get(partition, []) == expected
+        assert producer.sent.get(partition, []) == _expected(events, partition)
+        assert producer.ways[partition] == {"send_batch"}
+
+
+def test_small_shares_join_the_producers_own_batches() -> None:
+    events = [_event(index) for index in range(8)]
+    producer = _publish(events, batch_bytes=4096)
+    for partition in producer.sent:
+        assert producer.sent[partition] == _expected(events, partition)
+        assert producer.ways[partition] == {"send"}
