@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 from starlette.requests import Request
 
-from schemas.storable import may_hold_nul, unstorable
+from schemas.storable import MAX_DEPTH, needs_check, unstorable
 from services.ingest.rejections import (
     INVALID_VALUE,
     MALFORMED_JSON,
@@ -69,22 +69,32 @@ def parse_json(body: bytes) -> Any | Rejection:
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as error:
+        if "depth limit" in str(error):  # well-formed, but nested past the parser's 1024 levels
+            return Rejection(INVALID_VALUE, "", f"/: nesting deeper than {MAX_DEPTH} levels")
         return Rejection(MALFORMED_JSON, "", f"malformed JSON: {error}")
 
 
 def unstorable_value(value: Any) -> Rejection | None:
-    """Refuse a key or string holding U+0000 (or a lone surrogate): no consumer can store it."""
-    found = unstorable(value)
+    """Refuse what no consumer can take (`schemas/storable.py`), naming where it is.
+
+    An encoding and a few byte searches per event; the walk runs only when they say it might
+    find something.
+    """
+    try:
+        suspect = needs_check(orjson.dumps(value))
+    except orjson.JSONEncodeError:  # past orjson's own nesting limit (254 levels)
+        suspect = True
+    found = unstorable(value) if suspect else None
     if found is None:
         return None
     where, problem = found
     shown = where.replace("\x00", "\\u0000")
-    return Rejection(INVALID_VALUE, where, f"{shown}: {problem} is not accepted (unstorable)")
+    return Rejection(INVALID_VALUE, where, f"{shown or '/'}: {problem} is not accepted")
 
 
 def parse_storable_json(body: bytes) -> Any | Rejection:
-    """`parse_json`, and a 400 naming the first key or string that holds U+0000."""
+    """`parse_json`, and a 400 naming the first key, string or container no consumer can take."""
     data = parse_json(body)
-    if isinstance(data, Rejection) or not may_hold_nul(body):
+    if isinstance(data, Rejection):
         return data
     return unstorable_value(data) or data

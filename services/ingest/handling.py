@@ -11,7 +11,6 @@ from typing import Any
 from fastapi import Request, Response
 
 from schemas.events import EVENT_TYPES, Channel, Event
-from schemas.storable import may_hold_nul
 from services.ingest.answers import answer, json_response
 from services.ingest.auth import KeyRing, check_channel, presented_key
 from services.ingest.body import parse_json, read_body, unstorable_value
@@ -98,12 +97,11 @@ async def handle(request: Request, ingest: Ingest, endpoint: Endpoint) -> Respon
         return refuse(endpoint, limited)
     stamp = Stamp(received_at, key.name, ingest.hasher)
     results: list[Event | Rejection] = []
-    suspicious = may_hold_nul(body)  # a byte search: the walk below runs only when it hits
     for where, item in items:
-        refused = unstorable_value(item) if suspicious else None
-        result = (
-            item if isinstance(item, Rejection) else refused or endpoint.convert(item, stamp, key)
-        )
+        if isinstance(item, Rejection):
+            result: Event | Rejection = item
+        else:
+            result = unstorable_value(item) or endpoint.convert(item, stamp, key)
         if not isinstance(result, Rejection):
             result = check_channel(key, result.channel) or result
         results.append(result.under(where) if isinstance(result, Rejection) else result)

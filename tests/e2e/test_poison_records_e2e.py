@@ -19,7 +19,8 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from schemas.outgoing import DeadLetter
-from schemas.topics import DEAD_LETTERS, RAW_EVENTS
+from schemas.storable import MAX_DEPTH
+from schemas.topics import DEAD_LETTERS, LEAD_EVENTS, RAW_EVENTS
 from services.settings import DEV_READ_TOKEN, DEV_WRITE_KEY
 from tests.e2e.conftest import RunningSystem
 from tests.e2e.test_funnel_e2e import _wait_for
@@ -197,3 +198,30 @@ def test_a_poison_record_written_past_ingest_is_dead_lettered_and_the_read_model
         )
 
     assert _wait_for(moved_past, "both consumers' positions past the poison record")
+
+
+def test_an_event_at_the_depth_limit_reaches_events_resolved_and_one_past_it_is_a_400(
+    running_system: RunningSystem,
+) -> None:
+    s = running_system.settings
+    ingest = httpx.Client(base_url=running_system.ingest_url, auth=WRITE, timeout=10)
+
+    def call(levels: int, event_id: str) -> dict[str, Any]:
+        properties: dict[str, Any] = {}
+        for _ in range(levels - 2):  # the call is level 1, its properties level 2
+            properties = {"a": properties}
+        return {"userId": f"deep-{event_id}", "event": "Deep", "messageId": event_id,
+                "properties": properties}  # fmt: skip
+
+    run = uuid.uuid4().hex[:8]
+    at_limit = ingest.post("/v1/track", json=call(MAX_DEPTH, f"deep-{run}"))
+    past = ingest.post("/v1/track", json=call(MAX_DEPTH + 1, f"past-{run}"))
+
+    assert at_limit.status_code == 200, at_limit.text
+    assert past.status_code == 400 and f"deeper than {MAX_DEPTH} levels" in past.json()["message"]
+
+    def resolved() -> bool:
+        records = asyncio.run(read_topic(s, LEAD_EVENTS))
+        return any(f"deep-{run}".encode() in value for _, value in records)
+
+    assert _wait_for(resolved, "the event at the depth limit on events.resolved")

@@ -18,9 +18,15 @@ from alerts.signals import TierChanged
 from alerts.signals import decode as alerts_decode
 from funnel.projection import Rejected, Source, SourceRecord, decode
 from schemas.outgoing import Tier
-from schemas.storable import may_hold_nul, unstorable, unstorable_record
+from schemas.storable import (
+    MAX_DEPTH,
+    RECORD_MAX_DEPTH,
+    may_hold_nul,
+    unstorable,
+    unstorable_record,
+)
 from services import poison
-from services.ingest.body import parse_storable_json, unstorable_value
+from services.ingest.body import parse_json, parse_storable_json, unstorable_value
 from services.ingest.rejections import Rejection
 
 json_values = st.recursive(
@@ -170,3 +176,37 @@ def test_release_hands_over_its_records_in_the_order_their_signals_fold() -> Non
     assert [(key, h.offset) for key, h in got.records] == [("a", 3), ("b", 9), ("a", 4), ("b", 10)]
     assert [s for _, h in got.records for s in h.signals] == got.signals
     assert got.positions == {"a": 5, "b": 11}
+
+
+def nested(levels: int) -> dict[str, object]:
+    """An object `levels` deep, itself counting as one."""
+    value: dict[str, object] = {}
+    for _ in range(levels - 1):
+        value = {"a": value}
+    return value
+
+
+@pytest.mark.parametrize("levels", [MAX_DEPTH + 1, 200, 300, 1000])
+def test_ingest_names_the_depth_limit_at_every_depth_past_it(levels: int) -> None:
+    inner = b'{"a":' * (levels - 2) + b"{}" + b"}" * (levels - 2)  # past orjson's encoder
+    refused = parse_storable_json(b'{"userId": "u", "properties": ' + inner + b"}")
+    assert isinstance(refused, Rejection) and refused.status == 400
+    assert refused.code == "invalid_value" and f"deeper than {MAX_DEPTH} levels" in refused.message
+    assert refused.pointer == "/properties" + "/a" * (MAX_DEPTH - 1)
+
+
+def test_ingest_accepts_an_event_exactly_at_the_depth_limit() -> None:
+    body = orjson.dumps({"userId": "u", "properties": nested(MAX_DEPTH - 1)})
+    assert not isinstance(parse_storable_json(body), Rejection)
+
+
+def test_a_body_past_the_parsers_own_limit_names_ours() -> None:
+    refused = parse_json(b"[" * 5000 + b"]" * 5000)
+    assert isinstance(refused, Rejection) and f"deeper than {MAX_DEPTH}" in refused.message
+
+
+def test_consumers_allow_the_envelopes_room_and_refuse_deeper_records() -> None:
+    wrapped = {"lead_id": "l", "event": {"context": {"extra_properties": nested(MAX_DEPTH)}}}
+    assert unstorable_record(orjson.dumps(wrapped)) is None
+    too_deep = {"lead_id": "l", "event": nested(RECORD_MAX_DEPTH)}
+    assert unstorable_record(orjson.dumps(too_deep)) is not None
