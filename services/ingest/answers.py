@@ -42,5 +42,9 @@ def answer(is_batch: bool, results: list[Event | Rejection]) -> Response:
         return json_response(body, 207)
     statuses = {rejection.status for rejection in rejected}
     first = rejected[0]
-    summary = {"code": first.code, "message": f"no event accepted; first: {first.message}"}
+    summary = {  # the first rejection's pointer is already under its batch index
+        "code": first.code,
+        "message": f"no event accepted; first: {first.message}",
+        "pointer": first.pointer,
+    }
     return json_response({**summary, **body}, statuses.pop() if len(statuses) == 1 else 400)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import gzip
 from base64 import b64encode
 
+import orjson
 import pytest
 
+from services.ingest.answers import answer
 from services.ingest.auth import KeyRing, check_channel, presented_key
 from services.ingest.body import gunzip, parse_json
 from services.ingest.ratelimit import RateLimiter
@@ -148,3 +150,14 @@ def test_cached_partitioner_places_keys_like_the_default_one() -> None:
         expected = DefaultPartitioner()(key, partitions, partitions)
         assert partition_for(key, partitions, partitions) == expected
         assert partition_for(key, partitions, partitions) == expected  # cached
+
+
+def test_a_batch_with_every_event_rejected_answers_code_message_and_pointer_at_the_top() -> None:
+    first = Rejection("missing_field", "/userId", "/userId: Field required").under("/batch/0")
+    second = Rejection("invalid_value", "/type", "/type: bad").under("/batch/1")
+
+    answered = orjson.loads(answer(True, [first, second]).body)
+
+    assert (answered["code"], answered["pointer"]) == ("missing_field", "/batch/0/userId")
+    assert answered["message"].startswith("no event accepted")
+    assert [r["pointer"] for r in answered["results"]] == ["/batch/0/userId", "/batch/1/type"]
