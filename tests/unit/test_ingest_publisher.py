@@ -7,13 +7,16 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
+from aiokafka.partitioner import murmur2
 from aiokafka.producer.message_accumulator import BatchBuilder
 from aiokafka.record.default_records import DefaultRecordBatch
+from hypothesis import given
+from hypothesis import strategies as st
 
 from schemas.events import event_json
 from services.ingest.envelope import Stamp
 from services.ingest.native import native_event
-from services.ingest.publisher import Publisher, partition_for
+from services.ingest.publisher import Publisher, murmur2_of, partition_for
 from services.pii import PiiHasher
 from services.settings import Settings
 
@@ -95,3 +98,8 @@ def test_small_shares_join_the_producers_own_batches() -> None:
     for partition in producer.sent:
         assert producer.sent[partition] == _expected(events, partition)
         assert producer.ways[partition] == {"send"}
+
+
+@given(st.binary(max_size=300))
+def test_murmur2_hashes_like_aiokafkas(data: bytes) -> None:
+    assert murmur2_of(data) == murmur2(data)
