@@ -7,6 +7,7 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
 from fastapi import Request, Response
 from pydantic import BaseModel
 
@@ -19,11 +20,10 @@ def wants_csv(request: Request) -> bool:
 
 
 def _cell(value: Any) -> Any:
-    if isinstance(value, list):
-        return "; ".join(
-            f"{item['reason']}:{item['count']}" if isinstance(item, dict) else str(item)
-            for item in value
-        )
+    # A list (the top lost reasons) is its JSON: reasons may hold ':' and ';' themselves
+    # ("price: too high; maybe later"), and JSON parses back to exactly the API's value.
+    if isinstance(value, list | dict):
+        return orjson.dumps(value).decode()
     return "" if value is None else value
 
 
