@@ -8,8 +8,9 @@ data), because each statistic is taken the way the pure function takes it:
 - p90: nearest rank, `percentile_disc(0.9)` is `ceil(0.9 · n)` in double precision too;
 - means: `statistics.fmean` is `fsum(days) / n`, the exactly rounded sum of the rounded day
   values. Each day value is split into three integers that sum exactly in PostgreSQL;
-- days: `extract(epoch …)` is exact, its cast to double rounds like `total_seconds()`, and a
-  percentile's interval becomes days through `timedelta.total_seconds()` itself.
+- days: `extract(epoch …)` and the generated microsecond columns are exact, and their cast to
+  double, / 86 400, rounds as `timedelta.total_seconds() / 86 400` does; percentiles rank the
+  day values themselves (or whole microseconds, turned into days by `total_seconds()`).
 """
 
 from __future__ import annotations
@@ -54,15 +55,19 @@ def _mean(n: int, hi: Any, mid: Any, lo: Any) -> float | None:
     return _fsum(hi, mid, lo) / n if n else None
 
 
-def _median(n: int, middles: Sequence[timedelta] | None) -> float | None:
+def _median(n: int, middles: Sequence[float] | None) -> float | None:
     if not n or middles is None:
         return None
-    low, high = days_in(middles[0]), days_in(middles[1])
+    low, high = middles[0], middles[1]
     return low if n % 2 else (low + high) / 2  # as statistics.median
 
 
-def _span(microseconds: int) -> timedelta:
-    return timedelta(microseconds=microseconds)
+def _days_of(microseconds: Sequence[int] | None) -> list[float] | None:
+    return (
+        None
+        if microseconds is None
+        else [days_in(timedelta(microseconds=us)) for us in microseconds]
+    )
 
 
 def _days_sql(start: str, end: str) -> str:
@@ -160,7 +165,7 @@ def _tier_row(group: str, row: Any) -> TierFunnelRow:
         n, middles = row[2 * k], row[2 * k + 1]
         counts[STEPS[k]] = n
         conversion[STEPS[k]] = ratio(n, counts[STEPS[k - 1]])
-        days[STEPS[k]] = _median(n, middles and [_span(us) for us in middles])
+        days[STEPS[k]] = _median(n, _days_of(middles))
     return TierFunnelRow(group, counts, conversion, days)
 
 
@@ -174,12 +179,13 @@ def _stage_sql(group_by: GroupBy | None, where: str) -> str:
     outcomes = ", ".join(
         f"count(*) FILTER (WHERE stay_us IS NOT NULL AND outcome = '{o.value}')" for o in _OUTCOMES
     )
-    days = "stay_us::float8 / 1000000.0 / 86400.0"  # exact up to 2^53 µs, then as total_seconds
+    # stay_us::float8 is exact below 2^53 µs; / 10^6 then / 86 400 rounds as total_seconds does
     return (
-        f"SELECT grp, stage, count(*), count(stay_us), {outcomes}, {_exact_sum_sql(days)},"
-        f" percentile_disc({MIDDLES_AND_P90}) WITHIN GROUP (ORDER BY stay_us)"
+        f"SELECT grp, stage, count(*), count(stay_us), {outcomes}, {_exact_sum_sql('days')},"
+        f" percentile_disc({MIDDLES_AND_P90}) WITHIN GROUP (ORDER BY days)"
         f" FROM (SELECT {_group_sql(group_by, 'i.entered_at')} AS grp, i.stage, i.stay_us,"
-        f" i.outcome{_STAYS}{where}) s GROUP BY grp, stage"
+        f" i.outcome, i.stay_us::float8 / 1000000.0 / 86400.0 AS days{_STAYS}{where}"
+        f" OFFSET 0) s GROUP BY grp, stage"  # OFFSET 0: each row's days computed once
     )
 
 
@@ -235,8 +241,8 @@ def _stage_row(stage: str, label: str, cell: Any, top: list[tuple[str, int]]) ->
         lost=lost,
         regressed=regressed,
         avg_days=_mean(exited, hi, mid, lo),
-        median_days=_median(exited, ranks and [_span(us) for us in ranks]),
-        p90_days=days_in(_span(ranks[2])) if exited else None,
+        median_days=_median(exited, ranks),
+        p90_days=ranks[2] if exited else None,
         conversion_rate=ratio(advanced + won, exited),
         top_lost_reasons=tuple(top),
     )
@@ -256,9 +262,9 @@ def _cycle_sql(won_in_period: str, in_segment: str, deal_in_period: str) -> str:
     )
     return (
         f"SELECT date_trunc('month', won_at AT TIME ZONE 'UTC'), count(*),"
-        f" {_exact_sum_sql(_days_sql('first_at', 'won_at'))},"
-        f" percentile_disc({MIDDLES}) WITHIN GROUP (ORDER BY won_at - first_at)"
-        f" FROM ({deals}) d WHERE won_at IS NOT NULL AND {deal_in_period} GROUP BY 1"
+        f" {_exact_sum_sql('days')}, percentile_disc({MIDDLES}) WITHIN GROUP (ORDER BY days)"
+        f" FROM (SELECT won_at, {_days_sql('first_at', 'won_at')} AS days FROM ({deals}) d"
+        f" WHERE won_at IS NOT NULL AND {deal_in_period} OFFSET 0) d GROUP BY 1"
     )
 
 
