@@ -15,6 +15,8 @@ from schemas.outgoing import Tier
 from scoring.clock import DAY_US, from_us
 
 
+# gc=False: a state holds only strings, numbers and containers of them, never a reference cycle,
+# so the garbage collector need not track (and rescan) the table's 100,000s of them.
 class Contribution(msgspec.Struct, frozen=True, gc=False, forbid_unknown_fields=True):
     """One event scoring under one rule: the explanation of a slice of the score."""
 
