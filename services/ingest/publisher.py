@@ -197,6 +197,7 @@ class Publisher:
                 futures.append(await sent)
             return
         for batch in self._batches(records):
+            batch.close()  # complete: drained at once, not after the producer's linger
             futures.append(await producer.send_batch(batch, self.topic, partition=partition))
 
     def _batches(self, records: list[Record]) -> list[BatchBuilder]:
