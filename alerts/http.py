@@ -75,7 +75,13 @@ PoolDep = Annotated[Any, Depends(_pool)]
 
 def health_check_router(settings: Settings, dependencies: Sequence[Any] = ()) -> APIRouter:
     """Router for the health check; pass the app's read-token dependency in `dependencies`."""
-    router = APIRouter(prefix="/v1", tags=["health check"], dependencies=list(dependencies))
+    answers: dict[int | str, dict[str, Any]] = {
+        401: {"description": "no read token"},
+        403: {"description": "not a read token"},
+    }
+    router = APIRouter(
+        prefix="/v1", tags=["health check"], dependencies=list(dependencies), responses=answers
+    )
 
     @router.get("/health-check", response_model=HealthCheckOut)
     async def get_health_check(

@@ -9,8 +9,10 @@ from datetime import UTC, datetime
 import asyncpg
 import orjson
 from aiokafka.client import AIOKafkaClient
-from fastapi import APIRouter, HTTPException, Response
+from fastapi import APIRouter, HTTPException, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from schemas.storable import unstorable
 
 ReadinessCheck = Callable[[], Awaitable[None]]
 
@@ -26,6 +28,16 @@ def invalid_query(name: str, message: str, value: object = None) -> HTTPExceptio
     if value is not None:
         error["input"] = str(value)
     return HTTPException(422, [error])
+
+
+def storable_query(request: Request) -> None:
+    """A dependency: a 422 for a query parameter holding U+0000 (the database refuses it)."""
+    for name, value in request.query_params.multi_items():
+        problem = unstorable(value)
+        if problem is not None:
+            raise invalid_query(
+                name, f"{problem[1]} is not accepted", value.replace("\x00", "\\u0000")
+            )
 
 
 def utc_or_422(name: str, at: datetime) -> datetime:
@@ -80,7 +92,13 @@ def ops_router(checks: Callable[[], Mapping[str, ReadinessCheck]], timeout: floa
         """Alive: the process answers."""
         return json_response({"status": "ok"})
 
-    @router.get("/readyz")
+    @router.get(
+        "/readyz",
+        responses={
+            200: {"content": {"application/json": {"schema": {"type": "object"}}}},
+            503: {"description": "A dependency did not answer: `failures` names it"},
+        },
+    )
     async def readyz() -> Response:
         """Ready: every dependency answered; otherwise 503 with the reasons."""
         current = checks()
@@ -89,7 +107,10 @@ def ops_router(checks: Callable[[], Mapping[str, ReadinessCheck]], timeout: floa
             return json_response({"status": "unavailable", "failures": failures}, 503)
         return json_response({"status": "ready", "checked": sorted(current)})
 
-    @router.get("/metrics")
+    @router.get(
+        "/metrics",
+        responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+    )
     async def metrics() -> Response:
         """Prometheus text exposition of this process's metrics."""
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

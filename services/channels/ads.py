@@ -10,6 +10,7 @@ from services.channels.ads_meta import verify_subscription
 from services.channels.delivery import refused
 from services.channels.metrics import record
 from services.channels.openapi import CLUES, GOOGLE_LEAD, META_CHECK, META_LEADS
+from services.ingest.openapi_docs import CHANNEL_ANSWERS
 from services.ingest.rejections import Rejection
 from services.ingest.routes import IngestDep
 from services.settings import Settings
@@ -17,7 +18,7 @@ from services.settings import Settings
 
 def ads_router(settings: Settings) -> APIRouter:
     """The webhook URLs a marketer pastes into each ad platform's lead settings."""
-    router = APIRouter(prefix="/v1/channels/ads", tags=["channels"])
+    router = APIRouter(prefix="/v1/channels/ads", tags=["channels"], responses=CHANNEL_ANSWERS)
     desk = AdsDesk(settings)
 
     @router.post("/google", openapi_extra=GOOGLE_LEAD)

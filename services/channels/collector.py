@@ -14,6 +14,7 @@ from services.channels.metrics import record
 from services.channels.openapi import BEACON
 from services.channels.reasons import FORBIDDEN_ORIGIN
 from services.ingest.handling import Endpoint, handle
+from services.ingest.openapi_docs import CHANNEL_ANSWERS
 from services.ingest.rejections import Rejection
 from services.ingest.routes import IngestDep
 from services.settings import Settings
@@ -34,20 +35,23 @@ def _outcome(answer: Response) -> str:
 
 def collector_router(settings: Settings) -> APIRouter:
     """`collector.js` for the site's pages, and the endpoint its beacons post to."""
-    router = APIRouter(prefix="/v1/channels/website", tags=["channels"])
+    router = APIRouter(prefix="/v1/channels/website", tags=["channels"], responses=CHANNEL_ANSWERS)
     browsers = Browsers(settings.collector_allowed_origins, settings.collector_bot_user_agents)
     one, many = settings.ingest_max_event_bytes, settings.ingest_max_batch_bytes
     # Beacons carry the write key in the body: sendBeacon cannot set an Authorization header.
     endpoint = Endpoint(ROUTE, many, beacon_items(one), beacon_event, True, True, (CHANNEL, None))
     forbidden = Rejection(FORBIDDEN_ORIGIN, "", "this page's origin may not post here", 403)
 
-    @router.get("/collector.js")
+    @router.get(
+        "/collector.js",
+        responses={200: {"content": {"text/javascript": {"schema": {"type": "string"}}}}},
+    )
     async def snippet() -> Response:
         """The JavaScript snippet the site's pages load."""
         headers = {"Cache-Control": "public, max-age=300"}
         return Response(SNIPPET, media_type="text/javascript; charset=utf-8", headers=headers)
 
-    @router.options("/collect")
+    @router.options("/collect", status_code=204, responses={204: {"description": "Allowed"}})
     async def preflight(request: Request) -> Response:
         """CORS preflight: allowed only for configured origins."""
         if not browsers.origin_allowed(request):

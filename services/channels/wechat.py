@@ -19,6 +19,7 @@ from services.channels.wechat_events import draft_of
 from services.channels.wechat_push import Account, open_push, verify_url
 from services.ingest.envelope import Stamp
 from services.ingest.handling import Ingest
+from services.ingest.openapi_docs import CHANNEL_ANSWERS
 from services.ingest.rejections import Rejection
 from services.ingest.routes import IngestDep
 from services.settings import Settings, WriteKey
@@ -82,7 +83,7 @@ class WechatInbox:
 
 def wechat_router(settings: Settings) -> APIRouter:
     """The callback URL a marketer pastes into each official account's server settings."""
-    router = APIRouter(prefix="/v1/channels/wechat", tags=["channels"])
+    router = APIRouter(prefix="/v1/channels/wechat", tags=["channels"], responses=CHANNEL_ANSWERS)
     inbox = WechatInbox(settings)
 
     @router.get("/{appid}", response_class=PlainTextResponse, openapi_extra=WECHAT_CHECK)

@@ -34,7 +34,13 @@ BATCH_ANSWERS: dict[int | str, dict[str, Any]] = {
     207: {"description": "Some events accepted (durably in Kafka), others rejected with reasons"},
     **ANSWERS,
 }
-for answer in ANSWERS.values():
+# Channel webhooks (WeChat, ad platforms, the website collector): the same errors, and 404 for
+# an account, platform or profile that is not configured.
+CHANNEL_ANSWERS: dict[int | str, dict[str, Any]] = {
+    **ANSWERS,
+    404: {"description": "No such account, platform or profile is configured"},
+}
+for answer in CHANNEL_ANSWERS.values():
     answer["content"] = {"application/json": {"schema": ERROR}}
 
 

@@ -9,11 +9,11 @@ from contextlib import asynccontextmanager
 import asyncpg
 from aiokafka.client import AIOKafkaClient
 from aiokafka.errors import KafkaError
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from alerts.http import health_check_router
 from services.dashboard import dashboard_router
-from services.ops_http import kafka_check, ops_router, postgres_check
+from services.ops_http import kafka_check, ops_router, postgres_check, storable_query
 from services.query import funnel_api, leads_api
 from services.query.auth import ReadAccess
 from services.query.telemetry import instrument
@@ -51,6 +51,7 @@ def create_app(settings: Settings) -> FastAPI:
         description="Funnel analytics and lead look-ups from the PostgreSQL read models."
         " Every /v1 route needs a read token: `Authorization: Bearer <token>`.",
         lifespan=lifespan,
+        dependencies=[Depends(storable_query)],
     )
     app.state.settings = settings
     app.include_router(funnel_api.router)

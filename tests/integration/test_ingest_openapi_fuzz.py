@@ -1,7 +1,8 @@
-"""Schemathesis generates requests from the ingest OpenAPI spec: nothing answers 5xx."""
+"""Schemathesis generates requests from the ingest OpenAPI spec: no 5xx, answers fit the spec."""
 
 from __future__ import annotations
 
+import os
 from base64 import b64encode
 from collections.abc import Iterator
 from typing import Any
@@ -11,13 +12,18 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from services.settings import WriteKey, sha256_hex
 from tests.integration.test_ingest_support import own_topics, running_ingest
 
 FUZZ_KEY = "wk_test_fuzz"  # its own key with a high rate, so no request is rate-limited away
 AUTH = {"Authorization": "Basic " + b64encode(f"{FUZZ_KEY}:".encode()).decode()}
-EXAMPLES_PER_OPERATION_AND_MODE = 15
+EXAMPLES_PER_OPERATION_AND_MODE = int(os.environ.get("LEADFUNNEL_FUZZ_EXAMPLES", "15"))
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +44,16 @@ def _fuzz(operation: Any, mode: GenerationMode) -> None:
         suppress_health_check=list(HealthCheck),
     )
     def run(case: Any) -> None:
-        case.call_and_validate(headers=AUTH, checks=[not_a_server_error], timeout=20)
+        case.call_and_validate(
+            headers=AUTH,
+            checks=[
+                not_a_server_error,
+                response_schema_conformance,
+                status_code_conformance,
+                content_type_conformance,
+            ],
+            timeout=20,
+        )
 
     run()
 
