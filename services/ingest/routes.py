@@ -94,4 +94,17 @@ def segment_router(settings: Settings) -> APIRouter:
         """Segment batch: each call accepted or rejected with a reason (207 when mixed)."""
         return await handle(request, ingest, batch)
 
+    imported = Endpoint("/v1/import", many, unpack, _segment_convert(mapper, None), True, True)
+
+    @router.post(
+        "/import",
+        summary="Segment import (historical batch): the same as /v1/batch",
+        operation_id="segment_import",
+        responses=BATCH_ANSWERS,
+        openapi_extra=request_body(SegmentBatch, {"batch": ex.SEGMENT_BATCH}),
+    )
+    async def segment_import(request: Request, ingest: IngestDep) -> Response:
+        """Segment's `/v1/import` alias of `/v1/batch`, which older SDKs and tools post to."""
+        return await handle(request, ingest, imported)
+
     return router

@@ -329,3 +329,17 @@ def test_write_keys_and_raw_pii_never_reach_the_logs(
     logged = caplog.text.lower()
     assert DEV_WRITE_KEY not in logged and "wk_secret_guess" not in logged
     assert "li.wei" not in logged and "not-an-email" not in logged
+
+
+def test_segment_import_is_the_batch_endpoint_under_segments_other_name(
+    client: httpx.Client, topic: RawTopic
+) -> None:
+    calls = [
+        {"type": "track", "userId": "imp-1", "event": "Form Submitted", "messageId": "imp-a"},
+        {"type": "identify", "userId": "imp-1", "messageId": "imp-b", "traits": {"plan": "pro"}},
+    ]
+
+    answer = client.post("/v1/import", json={"batch": calls})
+
+    assert answer.status_code == 200 and answer.json()["accepted"] == 2
+    assert sorted(orjson.loads(r.value)["event_id"] for r in topic.read(2)) == ["imp-a", "imp-b"]
