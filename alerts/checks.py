@@ -12,6 +12,7 @@ from alerts.busy import assess_owners, busy_alerts
 from alerts.health import HealthReport, Status, health_alerts, health_check
 from alerts.schedule import last_closed_month
 from funnel.periods import month_period
+from funnel.stages import stage_order
 from schemas.outgoing import Alert
 from services.settings import Settings
 
@@ -36,7 +37,10 @@ async def health_report(
     judged_at = window.end if as_of is None else as_of
     schema = settings.funnel_schema
     leads = await readmodels.tier_histories(conn, schema, window)
-    stays = await readmodels.stage_stays(conn, schema, window, judged_at, _longest_sla(settings))
+    first = stage_order(settings.sales_stages).first
+    stays = await readmodels.stage_stays(
+        conn, schema, window, judged_at, _longest_sla(settings), first
+    )
     return health_check(month, leads, stays, settings.health_thresholds, judged_at, tz)
 
 
@@ -45,8 +49,11 @@ async def busy_check(conn: Connection, settings: Settings, month: str) -> list[A
     window = month_period(month, ZoneInfo(settings.health_check_timezone))
     schema = settings.funnel_schema
     contacts = await readmodels.communications(conn, schema, window)
-    stays = await readmodels.stage_stays(conn, schema, window, window.end, _longest_sla(settings))
-    assessed = assess_owners(contacts, stays, window, window.end, settings.busy_check)
+    order = stage_order(settings.sales_stages)
+    stays = await readmodels.stage_stays(
+        conn, schema, window, window.end, _longest_sla(settings), order.first
+    )
+    assessed = assess_owners(contacts, stays, window, window.end, settings.busy_check, order)
     return busy_alerts(assessed, window, window.end)
 
 

@@ -46,7 +46,12 @@ async def tier_histories(conn: Connection, schema: str, window: Period) -> list[
 
 
 async def stage_stays(
-    conn: Connection, schema: str, window: Period, as_of: datetime, longest_sla_days: float
+    conn: Connection,
+    schema: str,
+    window: Period,
+    as_of: datetime,
+    longest_sla_days: float,
+    first_stage: str = DEFAULT_ORDER.first,
 ) -> list[StageInterval]:
     """Stays due in the window, every stay of deals won in it, first-stage stays open at as_of."""
     table = f"{_schema(schema)}.stage_intervals"
@@ -59,7 +64,7 @@ async def stage_stays(
         window.start - timedelta(days=longest_sla_days),
         window.end,
         window.start,
-        DEFAULT_ORDER.first,
+        first_stage,
         as_of,
     )
     return [

@@ -64,7 +64,9 @@ def opportunity_intervals(
     return [replace(stay, lead_id=lead_id) for stay in stays]
 
 
-def stage_intervals(changes: Iterable[StageChangeRow]) -> list[StageIntervalRow]:
+def stage_intervals(
+    changes: Iterable[StageChangeRow], order: StageOrder = DEFAULT_ORDER
+) -> list[StageIntervalRow]:
     """Stays of every opportunity the changes mention, by opportunity then entry."""
     by_opportunity: dict[str, list[StageChangeRow]] = defaultdict(list)
     for change in changes:
@@ -72,5 +74,5 @@ def stage_intervals(changes: Iterable[StageChangeRow]) -> list[StageIntervalRow]
     return [
         stay
         for opportunity_id in sorted(by_opportunity)
-        for stay in opportunity_intervals(by_opportunity[opportunity_id])
+        for stay in opportunity_intervals(by_opportunity[opportunity_id], order)
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -86,3 +87,27 @@ DEFAULT_ORDER = StageOrder(
     won=Stage(WON, "Won", "赢单"),
     lost=Stage(LOST, "Lost", "输单"),
 )
+
+_KNOWN = {
+    stage.key: stage for stage in (*DEFAULT_ORDER.stages, DEFAULT_ORDER.won, DEFAULT_ORDER.lost)
+}
+
+
+def stage_order(keys: Sequence[str]) -> StageOrder:
+    """The order of a configured stage list (`LEADFUNNEL_SALES_STAGES`): open stages in the
+    order given, `won` and `lost` the terminal ones wherever they are listed. Known stages keep
+    their labels; others are labelled by their key."""
+    if WON not in keys or LOST not in keys:
+        raise ValueError(f"the sales stages must include {WON!r} and {LOST!r}: {list(keys)}")
+    if len(set(keys)) != len(keys):
+        raise ValueError(f"a sales stage is listed twice: {list(keys)}")
+    open_stages = tuple(
+        _KNOWN.get(key) or Stage(key, key.replace("_", " ").capitalize(), key)
+        for key in keys
+        if key not in (WON, LOST)
+    )
+    if not open_stages:
+        raise ValueError("the sales stages need at least one open stage before won and lost")
+    if open_stages == DEFAULT_ORDER.stages:
+        return DEFAULT_ORDER
+    return StageOrder(open_stages, DEFAULT_ORDER.won, DEFAULT_ORDER.lost)

@@ -6,12 +6,13 @@ import hashlib
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import AliasChoices, BaseModel, Field
+from pydantic import AliasChoices, BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from alerts.busy import BusyConfig
 from alerts.health_config import HealthThresholds
 from alerts.stale import StaleConfig
+from funnel.stages import stage_order
 from schemas.outgoing import AlertKind
 from services.channels.config import DEFAULT_BOT_USER_AGENTS, AdPushProfile, WechatAccount
 
@@ -109,7 +110,16 @@ class Settings(BaseSettings):
     ingest_retry_after_seconds: int = 5
     ingest_rate_burst_seconds: float = 2.0
     segment_event_types: dict[str, str] = SEGMENT_EVENT_TYPES
+    # The one stage list every process uses: ingest accepts these stages, the projector and the
+    # query service order and classify stays by it, the alerts and the dashboard follow it.
     sales_stages: list[str] = list(SALES_STAGES)
+
+    @field_validator("sales_stages")
+    @classmethod
+    def _stage_list(cls, stages: list[str]) -> list[str]:
+        stage_order(stages)  # raises ValueError naming what is wrong
+        return stages
+
     readiness_timeout_seconds: float = 2.0
     funnel_schema: str = Field(default="funnel", pattern=r"^[a-z_][a-z0-9_]{0,40}$")
     projector_metrics_port: int = 8002

@@ -25,6 +25,7 @@ from funnel.projection import (
     touched_keys,
 )
 from funnel.projector import store, telemetry
+from funnel.stages import stage_order
 from schemas.outgoing import LeadsMerged
 from schemas.topics import (
     DEAD_LETTERS,
@@ -95,6 +96,7 @@ class Projector:
         self.schema = schema or settings.funnel_schema
         self.name = self.schema  # positions follow their tables: a rebuild swaps both at once
         self.consumer_name = f"projector:{self.schema}"  # names it in dead letters and metrics
+        self.order = stage_order(settings.sales_stages)  # what counts as advancing a stage
         self.max_records = max_records or settings.projector_batch_records
         self._sources = {spec.name(settings.topic_prefix): source for spec, source in SOURCES}
         self._dead_letters = DEAD_LETTERS.name(settings.topic_prefix)
@@ -329,7 +331,7 @@ class Projector:
         merged = sorted({m.merged_lead_id for m in merges if m.merged_lead_id in aliases})
         absorbed_leads, absorbed_identities = await store.load_absorbed(self._conn, merged)
         changes = fold(facts, aliases, absorbed_leads, absorbed_identities)
-        written = await store.apply_changes(self._conn, changes)
+        written = await store.apply_changes(self._conn, changes, self.order)
         for table, rows in written.items():
             if rows:
                 telemetry.ROWS_WRITTEN.labels(self.name, table).inc(rows)

@@ -20,6 +20,7 @@ from funnel.rows import (
     TimelineRow,
     TransitionRow,
 )
+from funnel.stages import DEFAULT_ORDER, StageOrder
 
 Connection = Any  # asyncpg ships no type information
 Position = tuple[str, int]  # (topic, partition)
@@ -293,7 +294,9 @@ async def _write(conn: Connection, sql: str, rows: Sequence[Any], row_type: type
     return len(rows)
 
 
-async def refresh_intervals(conn: Connection, opportunity_ids: Sequence[str]) -> int:
+async def refresh_intervals(
+    conn: Connection, opportunity_ids: Sequence[str], order: StageOrder = DEFAULT_ORDER
+) -> int:
     """Re-derive the stays of opportunities whose stage changes this batch touched."""
     if not opportunity_ids:
         return 0
@@ -302,14 +305,16 @@ async def refresh_intervals(conn: Connection, opportunity_ids: Sequence[str]) ->
         f"SELECT {', '.join(names)} FROM stage_changes WHERE opportunity_id = ANY($1::text[])",
         opportunity_ids,
     )
-    intervals = stage_intervals(StageChangeRow(**dict(row)) for row in rows)
+    intervals = stage_intervals((StageChangeRow(**dict(row)) for row in rows), order)
     await conn.execute(
         "DELETE FROM stage_intervals WHERE opportunity_id = ANY($1::text[])", opportunity_ids
     )
     return await _write(conn, INTERVAL_INSERT, intervals, StageIntervalRow)
 
 
-async def apply_changes(conn: Connection, changes: RowChanges) -> dict[str, int]:
+async def apply_changes(
+    conn: Connection, changes: RowChanges, order: StageOrder = DEFAULT_ORDER
+) -> dict[str, int]:
     """Write every row of the batch; returns rows written per table."""
     await apply_merges(conn, list(changes.merges.values()))
     written = {"lead_merges": len(changes.merges)}
@@ -323,5 +328,5 @@ async def apply_changes(conn: Connection, changes: RowChanges) -> dict[str, int]
     ):
         written[table] = await _write(conn, sql, list(rows.values()), row_type)
     opportunities = sorted({row.opportunity_id for row in changes.stage_changes.values()})
-    written["stage_intervals"] = await refresh_intervals(conn, opportunities)
+    written["stage_intervals"] = await refresh_intervals(conn, opportunities, order)
     return written

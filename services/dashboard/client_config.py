@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from funnel.stages import DEFAULT_ORDER
+from funnel.stages import stage_order
 from services.settings import Settings
 
 # The source article's stage table (平均停留天数 / 转化率 / 常见卡点), shown beside the live one.
@@ -22,14 +22,15 @@ ARTICLE_STAGES: dict[str, dict[str, Any]] = {
 
 def client_config(settings: Settings) -> dict[str, Any]:
     """The page's configuration, embedded as JSON in every page (no secrets in it)."""
-    stages = [*DEFAULT_ORDER.stages, DEFAULT_ORDER.won, DEFAULT_ORDER.lost]
+    order = stage_order(settings.sales_stages)
+    stages = [*order.stages, order.won, order.lost]
     return {
         "language": settings.dashboard_language,
         "conversion_bar": settings.dashboard_conversion_bar,
         "poll_seconds": settings.dashboard_poll_seconds,
         "stale_days": settings.stale_leads.default_days,
         "stages": [{"key": s.key, "en": s.label, "zh": s.label_zh} for s in stages],
-        "open_stages": list(DEFAULT_ORDER.open_keys),
+        "open_stages": list(order.open_keys),
         "article_stages": ARTICLE_STAGES,
         "health_timezone": settings.health_check_timezone,
     }

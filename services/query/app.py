@@ -12,6 +12,7 @@ from aiokafka.errors import KafkaError
 from fastapi import Depends, FastAPI
 
 from alerts.http import health_check_router
+from funnel.stages import stage_order
 from services.dashboard import dashboard_router
 from services.ops_http import kafka_check, ops_router, postgres_check, storable_query
 from services.query import funnel_api, leads_api
@@ -54,6 +55,7 @@ def create_app(settings: Settings) -> FastAPI:
         dependencies=[Depends(storable_query)],
     )
     app.state.settings = settings
+    app.state.stage_order = stage_order(settings.sales_stages)
     app.include_router(funnel_api.router)
     app.include_router(leads_api.router)
     app.include_router(health_check_router(settings, dependencies=[ReadAccess]))

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
+from funnel.stages import StageOrder
 from services.settings import Settings
 
 
@@ -20,5 +21,12 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
+def get_stage_order(request: Request) -> StageOrder:
+    """The sales stages as configured (`LEADFUNNEL_SALES_STAGES`), in process order."""
+    order: StageOrder = request.app.state.stage_order
+    return order
+
+
 PoolDep = Annotated[Any, Depends(get_pool)]
+StageOrderDep = Annotated[StageOrder, Depends(get_stage_order)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]

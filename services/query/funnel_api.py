@@ -12,10 +12,11 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from funnel import aggregates
 from funnel.metrics import FunnelStep, Period
 from funnel.queries import Segment
+from funnel.stages import DEFAULT_ORDER, StageOrder
 from services.ops_http import invalid_query, utc_or_422
 from services.query.auth import ReadAccess
 from services.query.csv_export import table_response
-from services.query.deps import PoolDep
+from services.query.deps import PoolDep, StageOrderDep
 from services.query.models import (
     CycleRowOut,
     FunnelQuery,
@@ -80,10 +81,12 @@ def segment_of(query: FunnelQuery) -> Segment:
     return Segment(query.channel, query.campaign)
 
 
-async def stage_rows(pool: Any, query: FunnelQuery) -> list[StageRowOut]:
+async def stage_rows(
+    pool: Any, query: FunnelQuery, order: StageOrder = DEFAULT_ORDER
+) -> list[StageRowOut]:
     """Stage table rows per group, over the stays entered in the period."""
     tables = await aggregates.stage_tables(
-        pool, period_of(query), segment_of(query), query.group_by
+        pool, period_of(query), segment_of(query), query.group_by, order
     )
     rows = []
     for group, table in tables:
@@ -118,9 +121,11 @@ async def cycle_rows(pool: Any, query: FunnelQuery) -> list[CycleRowOut]:
 
 
 @router.get("/stages", response_model=StageTable, responses=ANSWERS)
-async def get_stages(request: Request, pool: PoolDep, query: FunnelQueryDep) -> Response:
+async def get_stages(
+    request: Request, pool: PoolDep, query: FunnelQueryDep, order: StageOrderDep
+) -> Response:
     """Per sales stage: entered, exited, days in stage, conversion and top lost reasons."""
-    rows = await stage_rows(pool, query)
+    rows = await stage_rows(pool, query, order)
     return table_response(request, StageTable(query=query, rows=rows), rows, StageRowOut, "stages")
 
 

@@ -8,6 +8,7 @@ import re
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from services.dashboard.client_config import client_config
 from services.dashboard.pages import pages_router
 from services.settings import Settings
 
@@ -75,3 +76,11 @@ def test_every_module_the_pages_import_is_served() -> None:
         assert text, name
         pending += [m for m in re.findall(r'from "\./([a-z]+\.js)"', text) if m not in seen]
     assert {"funnel.js", "health.js", "leads.js", "lead.js", "charts.js"} <= seen
+
+
+def test_the_dashboard_lists_the_configured_stages() -> None:
+    custom = ["first_contact", "discovery", "demo", "won", "lost"]
+    config = client_config(Settings(sales_stages=custom))
+
+    assert config["open_stages"] == ["first_contact", "discovery", "demo"]
+    assert [stage["key"] for stage in config["stages"]] == custom

@@ -24,7 +24,7 @@ from funnel.metrics import (
     won_deals,
 )
 from funnel.periods import month_period, p90
-from funnel.stages import DEFAULT_ORDER, Outcome
+from funnel.stages import DEFAULT_ORDER, Outcome, stage_order
 from schemas.outgoing import Tier
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
@@ -396,3 +396,15 @@ def imported_packages(path: Path) -> set[str]:
 def test_metric_and_alert_rule_modules_import_no_io(module: str) -> None:
     root = Path(__file__).resolve().parents[2]
     assert imported_packages(root / module).isdisjoint(IO_PACKAGES)
+
+
+def test_a_stage_list_needs_won_lost_and_an_open_stage_and_keeps_known_labels() -> None:
+    order = stage_order(["first_contact", "discovery", "won", "lost"])
+    assert order.open_keys == ("first_contact", "discovery")
+    assert order.classify_exit("first_contact", "discovery") == Outcome.ADVANCED
+    assert (
+        order.label_zh("first_contact") == "初步接触" and order.label_zh("discovery") == "discovery"
+    )
+    for bad in (["first_contact", "won"], ["won", "lost"], ["demo", "demo", "won", "lost"]):
+        with pytest.raises(ValueError):
+            stage_order(bad)

@@ -1,0 +1,48 @@
+"""A customised stage list (LEADFUNNEL_SALES_STAGES) flows from ingest to the stage table."""
+
+from __future__ import annotations
+
+import httpx
+
+from funnel.projector import Projector
+from services.query.app import create_app
+from services.settings import DEV_READ_TOKEN, Settings
+from tests.funnel_factories import day, stage_change
+from tests.integration.funnel_fixtures import publish
+
+CUSTOM = ["first_contact", "discovery", "demo", "won", "lost"]
+
+
+async def test_a_custom_stage_counts_as_advancing_in_the_projection_and_the_stage_table(
+    funnel_settings: Settings,
+) -> None:
+    s = funnel_settings.model_copy(update={"sales_stages": CUSTOM})
+    await publish(
+        s,
+        [
+            stage_change("L1", "O1", "first_contact", day(1), owner="li"),
+            stage_change("L1", "O1", "discovery", day(3)),
+            stage_change("L1", "O1", "demo", day(6)),
+            stage_change("L1", "O1", "won", day(9)),
+        ],
+    )
+    projector = Projector(s)
+    await projector.start()
+    try:
+        await projector.catch_up()
+    finally:
+        await projector.stop()
+
+    app = create_app(s)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://query") as client:
+            answer = await client.get(
+                "/v1/funnel/stages", headers={"Authorization": f"Bearer {DEV_READ_TOKEN}"}
+            )
+
+    rows = {row["stage"]: row for row in answer.json()["rows"]}
+    assert list(rows) == ["first_contact", "discovery", "demo"]  # the configured order
+    assert (rows["first_contact"]["advanced"], rows["discovery"]["advanced"]) == (1, 1)
+    assert rows["discovery"]["avg_days"] == 3.0 and rows["demo"]["won"] == 1
+    assert rows["discovery"].get("regressed", 0) == 0
