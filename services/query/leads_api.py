@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import StreamingResponse
 
 from funnel import queries
 from funnel.queries import LeadFilter
 from schemas.outgoing import Tier
 from services.ops_http import invalid_query, json_response, utc_or_422
 from services.query.auth import ReadAccess
+from services.query.csv_export import csv_header, csv_row, wants_csv
 from services.query.deps import PoolDep
-from services.query.models import LeadDetail, LeadPage, ScoreOut
+from services.query.models import LeadDetail, LeadPage, LeadSummary, ScoreOut
 
 router = APIRouter(prefix="/v1/leads", tags=["leads"], dependencies=[ReadAccess])
 ANSWERS: dict[int | str, dict[str, Any]] = {
@@ -95,8 +98,35 @@ async def lead_detail(pool: Any, requested: str, timeline_limit: int) -> LeadDet
     )
 
 
-@router.get("", response_model=LeadPage, responses=ANSWERS)
+CSV_PAGE = 500  # leads fetched per query while a CSV export streams
+LIST_ANSWERS: dict[int | str, dict[str, Any]] = {
+    **ANSWERS,
+    200: {
+        "content": {"text/csv": {"schema": {"type": "string"}}},
+        "description": "JSON one page at a time, or with Accept: text/csv every page as CSV",
+    },
+}
+
+
+async def _csv_pages(
+    pool: Any, chosen: LeadFilter, after: tuple[float, str] | None
+) -> AsyncIterator[str]:
+    """Every lead matching the filter as CSV, one page query (and one chunk) at a time."""
+    columns = list(LeadSummary.model_fields)
+    yield csv_header(columns)
+    cursor = after
+    while True:
+        items, next_cursor = await queries.list_leads(pool, chosen, cursor, CSV_PAGE)
+        summaries = (LeadSummary.model_validate(item).model_dump(mode="json") for item in items)
+        yield "".join(csv_row(columns, summary) for summary in summaries)
+        if next_cursor is None:
+            return
+        cursor = queries.decode_cursor(next_cursor)
+
+
+@router.get("", response_model=LeadPage, responses=LIST_ANSWERS)
 async def get_leads(
+    request: Request,
     pool: PoolDep,
     tier: Tier | None = None,
     channel: Annotated[str | None, Query(description="first-touch channel")] = None,
@@ -117,6 +147,12 @@ async def get_leads(
     except ValueError as error:
         raise invalid_query("cursor", str(error)) from error
     chosen = lead_filter(tier, channel, owner, score_min, score_max, stale, stale_days, as_of)
+    if wants_csv(request):  # every page, streamed: `limit` is the JSON page size only
+        return StreamingResponse(
+            _csv_pages(pool, chosen, after),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="leads.csv"'},
+        )
     items, next_cursor = await queries.list_leads(pool, chosen, after, limit)
     return json_response(
         LeadPage.model_validate({"items": items, "next_cursor": next_cursor}).model_dump(

@@ -88,8 +88,28 @@ async def test_funnel_tables_export_as_csv(api: httpx.AsyncClient) -> None:
     )
 
     assert answer.headers["content-type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(answer.text)))
+    assert answer.content.startswith(b"\xef\xbb\xbf")  # the BOM Excel on zh-CN Windows needs
+    rows = list(csv.DictReader(io.StringIO(answer.content.decode("utf-8-sig"))))
     assert [(row["group"], row["lead"], row["won"]) for row in rows] == [("2026-03", "3", "1")]
+
+
+async def test_the_lead_list_exports_every_page_as_csv_with_the_same_filters(
+    api: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from services.query import leads_api
+
+    monkeypatch.setattr(leads_api, "CSV_PAGE", 1)  # one lead a page: the export spans pages
+    everyone = (await api.get("/v1/leads", params={"limit": 500}, headers=READ)).json()["items"]
+
+    answer = await api.get("/v1/leads", params={"limit": 1}, headers={**READ, "Accept": "text/csv"})
+    sql = await api.get("/v1/leads", params={"tier": "sql"}, headers={**READ, "Accept": "text/csv"})
+
+    assert answer.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(answer.content.decode("utf-8-sig"))))
+    assert [row["lead_id"] for row in rows] == [lead["lead_id"] for lead in everyone]
+    assert len(rows) == 3 and rows[0]["first_channel"] == everyone[0]["first_channel"]
+    filtered = list(csv.DictReader(io.StringIO(sql.content.decode("utf-8-sig"))))
+    assert [row["lead_id"] for row in filtered] == ["L1"]
 
 
 async def test_sales_cycle_counts_days_from_first_contact_to_won(api: httpx.AsyncClient) -> None:
