@@ -81,30 +81,29 @@ def segment_router(settings: Settings) -> APIRouter:
         add(call_type)
 
     unpack = array("batch", one, segment_batch_fields)
-    batch = Endpoint("/v1/batch", many, unpack, _segment_convert(mapper, None), True, True)
+    batches = {  # `/v1/import` is Segment's name for a historical batch: the same call
+        "batch": "Segment batch: many calls, answered per call",
+        "import": "Segment import (historical batch): the same as /v1/batch",
+    }
 
-    @router.post(
-        "/batch",
-        summary="Segment batch: many calls, answered per call",
-        operation_id="segment_batch",
-        responses=BATCH_ANSWERS,
-        openapi_extra=request_body(SegmentBatch, {"batch": ex.SEGMENT_BATCH}),
-    )
-    async def segment_batch(request: Request, ingest: IngestDep) -> Response:
-        """Segment batch: each call accepted or rejected with a reason (207 when mixed)."""
-        return await handle(request, ingest, batch)
+    def add_batch(name: str, summary: str) -> None:
+        endpoint = Endpoint(f"/v1/{name}", many, unpack, _segment_convert(mapper, None), True, True)
 
-    imported = Endpoint("/v1/import", many, unpack, _segment_convert(mapper, None), True, True)
+        async def batch_route(request: Request, ingest: IngestDep) -> Response:
+            """Segment batch: each call accepted or rejected with a reason (207 when mixed)."""
+            return await handle(request, ingest, endpoint)
 
-    @router.post(
-        "/import",
-        summary="Segment import (historical batch): the same as /v1/batch",
-        operation_id="segment_import",
-        responses=BATCH_ANSWERS,
-        openapi_extra=request_body(SegmentBatch, {"batch": ex.SEGMENT_BATCH}),
-    )
-    async def segment_import(request: Request, ingest: IngestDep) -> Response:
-        """Segment's `/v1/import` alias of `/v1/batch`, which older SDKs and tools post to."""
-        return await handle(request, ingest, imported)
+        router.add_api_route(
+            f"/{name}",
+            batch_route,
+            methods=["POST"],
+            summary=summary,
+            operation_id=f"segment_{name}",
+            responses=BATCH_ANSWERS,
+            openapi_extra=request_body(SegmentBatch, {"batch": ex.SEGMENT_BATCH}),
+        )
+
+    for name, summary in batches.items():
+        add_batch(name, summary)
 
     return router

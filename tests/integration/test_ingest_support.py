@@ -48,22 +48,29 @@ def with_test_keys(settings: Settings, **changes: Any) -> Settings:
 
 
 @contextmanager
-def running_ingest(settings: Settings) -> Iterator[str]:
-    """The ingest app served by uvicorn on a free port in a thread; yields its base URL."""
+def serving(app: Any, name: str = "the app") -> Iterator[str]:
+    """An ASGI app served by uvicorn on a free port in a thread; yields its base URL."""
     port = free_port()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
     while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "ingest did not start"
+        assert thread.is_alive() and time.monotonic() < deadline, f"{name} did not start"
         time.sleep(0.02)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=20)
+
+
+@contextmanager
+def running_ingest(settings: Settings) -> Iterator[str]:
+    """The ingest app served by uvicorn on a free port in a thread; yields its base URL."""
+    with serving(create_app(settings), "ingest") as url:
+        yield url
 
 
 class RawTopic:
