@@ -33,6 +33,10 @@ def main() -> int:
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
     logging.getLogger("kafka").setLevel(logging.ERROR)  # kafka-python admin chatter
+    # Faust's worker sets the root logger to DEBUG (for its terminal spinner): aiokafka then
+    # built a debug record for every message produced (7 % of the worker's time, profiled)
+    for name in ("aiokafka", "faust", "mode"):
+        logging.getLogger(name).setLevel(settings.log_level.upper())
     wait_for_broker(settings.kafka_bootstrap, timeout=60)
     worker = build(settings)
     logging.getLogger("scoring").info(

@@ -11,6 +11,7 @@ from typing import Any
 from scoring import codec, metrics
 from scoring.effects import Out
 from scoring.messages import SweepLeads, encode
+from scoring.store import partition_items, table_size
 from scoring.worker import ScoringWorker
 
 SWEEP_CHUNK = 500  # leads per logged sweep message
@@ -57,6 +58,16 @@ def register(w: ScoringWorker) -> None:
         if w.is_ready():
             await sweep_due(w)
 
+    @app.task  # type: ignore[untyped-decorator]
+    async def load_changelog_metadata() -> None:
+        # table_route asks the producer's metadata for the partition of a key's changelog; after
+        # a restart from the disk store no changelog record may have been sent yet to load it
+        await app.producer.maybe_start()  # the plain producer table_route asks, even under EOS
+        producer = app.producer._ensure_producer()  # type: ignore[attr-defined]
+        for table in (w.identities, w.leads, w.lead_identities, w.nurtured):
+            await producer.partitions_for(table.changelog_topic.get_topic_name())
+        w.routable = True
+
     @app.timer(GAUGE_SECONDS, name="gauges")  # type: ignore[untyped-decorator]
     async def gauges() -> None:
         await update_gauges(w)
@@ -74,9 +85,8 @@ async def reseed(w: ScoringWorker, mine: set[int]) -> None:
     if not gained:
         return
     found: dict[int, list[str]] = {partition: [] for partition in gained}
-    for n, (lead_id, raw) in enumerate(list(w.leads.items())):
-        partition = w.partition_of(lead_id)
-        if partition in found and not codec.is_merged(bytes(raw)):
+    for n, (partition, lead_id, raw) in enumerate(partition_items(w.leads, gained)):
+        if not codec.is_merged(bytes(raw)):
             found[partition].append(lead_id)
         if n % 5000 == 4999:
             await asyncio.sleep(0)  # let the agents run while a big table is indexed
@@ -121,6 +131,7 @@ async def update_gauges(w: ScoringWorker) -> None:
         ("lead_identities", w.lead_identities),
         ("nurtured", w.nurtured),
     ):
-        metrics.TABLE_KEYS.labels(name).set(len(table))
-        metrics.TABLE_BYTES.labels(name).set(sum(len(value) for value in table.data.values()))
+        keys, size = table_size(table)  # no full scan on disk
+        metrics.TABLE_KEYS.labels(name).set(keys)
+        metrics.TABLE_BYTES.labels(name).set(size)
     metrics.DUE.set(len(w.due))

@@ -69,6 +69,24 @@ class Effects:
     counts: Counter[tuple[str, str]] = field(default_factory=Counter)
     scored_received_at: list[datetime] = field(default_factory=list)
     schedule: dict[str, bool] = field(default_factory=dict)  # lead → keep sweeping it?
+    # leads.scores is compacted: a batch publishes a lead's latest score change only, in the
+    # place of its first (`_score_at`); `_undo` restores what a failed input overwrote
+    _score_at: dict[str, int] = field(default_factory=dict)
+    _undo: list[tuple[int, Send]] = field(default_factory=list)
+
+    def mark(self) -> tuple[int, int]:
+        """A point to roll back to (`rollback`) if the next input fails."""
+        return len(self.sends), len(self._undo)
+
+    def rollback(self, mark: tuple[int, int]) -> None:
+        """Forget what was sent or overwritten since `mark`."""
+        sends, undo = mark
+        while len(self._undo) > undo:
+            index, previous = self._undo.pop()
+            self.sends[index] = previous
+        del self.sends[sends:]
+        for lead_id in [k for k, index in self._score_at.items() if index >= sends]:
+            del self._score_at[lead_id]
 
     def send(self, out: Out, key: str | None, value: bytes, partition: int | None = None) -> None:
         """Queue a message."""
@@ -83,13 +101,23 @@ class Effects:
         for item in emitted:
             match item:
                 case ScoreChanged():
-                    self.send(Out.LEAD_SCORES, item.lead_id, item.model_dump_json().encode())
+                    self._score(item)
                 case LeadPromoted():
                     self.count("promoted", item.to_tier.value)
                     self.send(Out.PROMOTIONS, item.lead_id, item.model_dump_json().encode())
                 case LeadDemoted():
                     self.count("demoted", item.to_tier.value)
                     self.send(Out.PROMOTIONS, item.lead_id, item.model_dump_json().encode())
+
+    def _score(self, item: ScoreChanged) -> None:
+        send = Send(Out.LEAD_SCORES, item.lead_id, item.model_dump_json().encode())
+        index = self._score_at.get(item.lead_id)
+        if index is None:
+            self._score_at[item.lead_id] = len(self.sends)
+            self.sends.append(send)
+        else:
+            self._undo.append((index, self.sends[index]))
+            self.sends[index] = send
 
     def merged(self, merge: LeadsMerged) -> None:
         """Publish a merge (keyed by the survivor) for every downstream consumer."""

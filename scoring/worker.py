@@ -18,6 +18,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import faust
@@ -41,6 +42,7 @@ from scoring.folding import Folder, Tables
 from scoring.resolving import Record, Resolver, dead_letter
 from scoring.rules import RuleSet
 from scoring.state import LeadState
+from scoring.store import OPTIONS, KeyedRocksDBStore, is_durable, reader
 from scoring.topics import IDENTITY_HOPS, LEAD_INPUTS, NURTURE, app_id
 from services.settings import Settings
 
@@ -50,11 +52,14 @@ STATE_CACHE = 4096  # decoded lead states kept; the table holds them packed (sco
 
 
 def faust_app(settings: Settings, partitions: int) -> faust.App:
-    """The Faust app: memory store (tables recover from their changelogs), our timeouts."""
+    """The Faust app: RocksDB or memory store (`scoring_store`), our timeouts."""
+    name = app_id(settings.topic_prefix, settings.scoring_generation)
+    Path(settings.scoring_data_dir).mkdir(parents=True, exist_ok=True)  # Faust makes one level
     return App(
-        app_id(settings.topic_prefix, settings.scoring_generation),
+        name,
         broker=f"kafka://{settings.kafka_bootstrap}",
-        store="memory://",
+        store="rocksdb://" if settings.scoring_store == "rocksdb" else "memory://",
+        datadir=str(Path(settings.scoring_data_dir) / name),
         processing_guarantee=settings.scoring_processing_guarantee,
         topic_partitions=partitions,
         topic_replication_factor=settings.topic_replication,
@@ -90,6 +95,22 @@ class KeyedTable(faust.Table):  # type: ignore[type-arg]
     """
 
     partition_of: Callable[[str], int]
+
+    def _new_store_by_url(self, url: Any) -> Any:
+        if str(url).startswith("rocksdb:"):
+            return KeyedRocksDBStore(
+                url,
+                self.app,
+                self,
+                table_name=self.name,
+                key_type=self.key_type,
+                key_serializer=self.key_serializer,
+                value_serializer=self.value_serializer,
+                value_type=self.value_type,
+                loop=self.loop,
+                options=dict(OPTIONS),
+            )
+        return super()._new_store_by_url(url)
 
     def partition_for_key(self, key: Any) -> int:
         return self.partition_of(key)
@@ -131,6 +152,14 @@ class ScoringWorker:
         self.due = DueIndex(round(settings.scoring_sweep_every_seconds * 1_000_000))
         self._states: OrderedDict[str, tuple[bytes, LeadState]] = OrderedDict()
         self.processed: dict[tuple[str, int], int] = {}  # (topic, partition) → next offset
+        self._readers: dict[str, Callable[[str], bytes | None]] = {}
+        self.routable = False  # the producer knows the changelogs' partitions (agents.py)
+
+    def _get(self, table: Any, key: str) -> bytes | None:
+        read = self._readers.get(table.name)
+        if read is None:  # the store exists once the app is configured, not at __init__
+            read = self._readers[table.name] = reader(table)
+        return read(key)
 
     def _table(self, name: str) -> Any:
         table = KeyedTable(
@@ -150,20 +179,21 @@ class ScoringWorker:
     # --- readiness ------------------------------------------------------------------------
 
     def is_ready(self) -> bool:
-        """Partitions assigned, tables recovered, not rebalancing."""
+        """Partitions assigned, tables recovered, not rebalancing, lead reads routable."""
         app = self.app
         recovered = app.tables.recovery.completed.is_set()  # type: ignore[attr-defined]
-        return bool(app.consumer.assignment()) and recovered and not app.rebalancing
+        assigned = bool(app.consumer.assignment())
+        return assigned and recovered and not app.rebalancing and self.routable
 
     # --- table reads ----------------------------------------------------------------------
 
     def read_lead(self, lead_id: str) -> LeadState | None:
         """A lead's state, decoded once per stored value (a small LRU keeps the hot ones)."""
-        raw = self.leads.get(lead_id)
+        raw = self._get(self.leads, lead_id)
         if raw is None:
             return None
         cached = self._states.get(lead_id)
-        if cached is not None and cached[0] is raw:
+        if cached is not None and cached[0] == raw:  # on disk every read is a new bytes object
             self._states.move_to_end(lead_id)
             return cached[1]
         state = codec.decode(bytes(raw))
@@ -178,17 +208,17 @@ class ScoringWorker:
 
     def read_identity(self, key: str) -> str | None:
         """The lead an identity key belongs to."""
-        raw = self.identities.get(key)
+        raw = self._get(self.identities, key)
         return None if raw is None else bytes(raw).decode()
 
     def read_lead_identities(self, lead_id: str) -> tuple[str, ...] | None:
         """The identity keys a lead was seen with."""
-        raw = self.lead_identities.get(lead_id)
+        raw = self._get(self.lead_identities, lead_id)
         return None if raw is None else tuple(orjson.loads(raw))
 
     def read_nurtured(self, lead_id: str) -> str | None:
         """The last nurture suggestion id published for a lead."""
-        raw = self.nurtured.get(lead_id)
+        raw = self._get(self.nurtured, lead_id)
         return None if raw is None else bytes(raw).decode()
 
     # --- batches --------------------------------------------------------------------------
@@ -252,8 +282,7 @@ class ScoringWorker:
             if generation != self.app.consumer_generation_id:
                 log.warning("rebalanced mid-batch: the new owner redoes it from its table")
                 return False
-            for table, changes in writes:
-                await self._store(producer, table, changes)
+            await self._store(producer, writes)
         except asyncio.CancelledError:
             raise
         except Exception:  # the broker refused: never let Faust ack what was not stored
@@ -264,22 +293,45 @@ class ScoringWorker:
             os._exit(CRASHED)
         return True
 
-    async def _store(self, producer: Any, table: Any, changes: dict[str, bytes]) -> None:
-        """Set table values and send their changelog records straight to the producer.
+    async def _store(self, producer: Any, writes: list[tuple[Any, dict[str, bytes]]]) -> None:
+        """Write table values and send their changelog records straight to the producer.
 
         Faust's own path (`table[key] = value`) queues each record in its producer buffer, which
         is drained one awaited send at a time and capped at 100 pending: it was the worker's
-        bottleneck. The records sent here are not awaited: Faust flushes the producer before it
-        commits any offset, so a committed input always has its table writes stored, and a
-        record the broker finally refuses stops the process before anything else is committed.
+        bottleneck. In memory the values are set at once and the records are not awaited: Faust
+        flushes the producer before it commits any offset, so a committed input always has its
+        table writes stored, and a record the broker finally refuses stops the process before
+        anything else is committed. On disk (`scoring.store`) the values are written once the
+        records are acknowledged, with their offsets: a database never runs ahead of its log.
         """
-        topic = table.changelog_topic.get_topic_name()
-        for key, value in changes.items():
-            table.data[key] = value  # the store itself: no second changelog record from Faust
-            sent = await producer.send(
-                topic, key.encode(), value, self.partition_of(key), None, None
-            )
-            sent.add_done_callback(_fatal_if_failed)
+        acked: list[tuple[Any, dict[str, bytes], list[Any]]] = []
+        for table, changes in writes:
+            if not changes:
+                continue
+            topic = table.changelog_topic.get_topic_name()
+            durable = is_durable(table)
+            sends = []
+            for key, value in changes.items():
+                if not durable:
+                    table.data[key] = value  # the store itself: no second record from Faust
+                sent = await producer.send(
+                    topic, key.encode(), value, self.partition_of(key), None, None
+                )
+                if durable:
+                    sends.append(sent)
+                else:
+                    sent.add_done_callback(_fatal_if_failed)
+            if durable:
+                acked.append((table, changes, sends))
+        for table, changes, sends in acked:
+            results = await asyncio.gather(*sends)
+            by_partition: dict[int, tuple[dict[str, bytes], int]] = {}
+            for (key, value), result in zip(changes.items(), results, strict=True):
+                part, offset = by_partition.get(result.partition, ({}, -1))
+                part[key] = value
+                by_partition[result.partition] = (part, max(offset, result.offset))
+            for partition, (part, offset) in by_partition.items():
+                table.data.write_acked(partition, part, offset)
 
     def _done(self, agent: str, events: Sequence[Any], fx: Effects, started: float) -> None:
         for event in events:
@@ -310,10 +362,10 @@ def _record(event: Any) -> Record:
 
 def _guarded(decide: Callable[[], None], record: Record, fx: Effects, now: datetime) -> None:
     """A record the pure code cannot handle goes to dead letters instead of stopping the worker."""
-    mark = len(fx.sends)
+    mark = fx.mark()
     try:
         decide()
     except Exception as error:
         log.exception("dead-lettering %s[%d]@%d", record.topic, record.partition, record.offset)
-        del fx.sends[mark:]
+        fx.rollback(mark)
         fx.dead_letter(dead_letter(record, error, now))

@@ -159,6 +159,11 @@ class Settings(BaseSettings):
     scoring_sweep_every_seconds: float = 3600.0
     scoring_sweep_min_change: float = 1.0
     scoring_nurture_enabled: bool = True
+    # tables on disk (recovery reads only the changelog tail) or in memory (the whole changelog)
+    scoring_store: Literal["rocksdb", "memory"] = "rocksdb"
+    scoring_data_dir: str = Field(
+        default=".cache/scoring-data", description="RocksDB tables live in <dir>/<app id>"
+    )
     # channel adapters (services/channels, docs/channels.md): WeChat, ad platforms, the collector
     wechat_accounts: list[WechatAccount] = []
     wechat_max_content_chars: int = Field(default=200, ge=0, le=2000)

@@ -108,6 +108,7 @@ case "${1:-}" in
   stop) stop ;;
   status) status ;;
   wait) wait_ready ;;
-  reset) stop; rm -rf "$DATA"; say "data removed" ;;
+  # the scoring workers' RocksDB tables hold offsets of this broker's changelogs: they go too
+  reset) stop; rm -rf "$DATA" "$ROOT/.cache/scoring-data"; say "data removed" ;;
   *) echo "usage: $0 fetch|start|stop|status|wait|reset" >&2; exit 2 ;;
 esac

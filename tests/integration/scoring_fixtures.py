@@ -90,7 +90,13 @@ class WorkerProcess:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "scoring"],
                 cwd=ROOT,
-                env=worker_env(self.settings, **self.extra),
+                # its own table store: two workers of one app on one machine must not share it,
+                # and a restart of this one finds what it stored
+                env=worker_env(
+                    self.settings,
+                    LEADFUNNEL_SCORING_DATA_DIR=str(self.log.with_suffix(".data")),
+                    **self.extra,
+                ),
                 stdout=sink,
                 stderr=subprocess.STDOUT,
             )
