@@ -288,7 +288,17 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--pure-only", action="store_true", help="only the pure decisions and state sizes"
     )
+    parser.add_argument(
+        "--recovery",
+        action="store_true",
+        help="only worker recovery of --leads leads: memory vs RocksDB (bench/scoring_recovery.py)",
+    )
+    parser.add_argument("--tail", type=int, default=10_000, help="--recovery: leads changed")
     args = parser.parse_args(argv)
+    if args.recovery:
+        from bench import scoring_recovery  # imports this module: not at the top
+
+        return scoring_recovery.main(args.leads, args.tail, args.partitions)
     if args.pure_only:
         print("| measure | value |\n|---|---|")
         for per_lead in (1, 5, 10, 20):
