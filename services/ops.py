@@ -1,4 +1,4 @@
-"""Operations CLI used by the Makefile and scripts: wait for Kafka, create topics, migrate."""
+"""Operations CLI for the Makefile, scripts and operators: Kafka, topics, migrations, tokens."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import urllib.request
 import asyncpg
 
 from schemas.topics import ALL_TOPICS
+from services.access import Role, add_token, list_tokens, revoke_token
 from services.kafka_admin import ensure_topics, wait_for_broker
 from services.migrations import apply_migrations
 from services.settings import DEV_READ_TOKEN, DEV_WRITE_KEY, Settings
@@ -48,6 +49,15 @@ def main(argv: list[str] | None = None) -> int:
     rescore.add_argument("rules", help="the new rules YAML file")
     rescore.add_argument("--write-shadow", action="store_true", help="store the shadow table")
     sub.add_parser("credentials", help="print the development credentials and URLs")
+    tokens = sub.add_parser("tokens", help="read tokens with a role: add, list, revoke")
+    token_commands = tokens.add_subparsers(dest="tokens_command", required=True)
+    add = token_commands.add_parser("add", help="add a token; it is printed once, never stored")
+    add.add_argument("name", help="a name to list and revoke it by, e.g. the reader's login")
+    add.add_argument("--role", required=True, choices=[role.value for role in Role])
+    add.add_argument("--owner", help="rep tokens: the CRM owner name of the leads it may read")
+    token_commands.add_parser("list", help="every token's name, role, owner and dates")
+    revoke = token_commands.add_parser("revoke", help="revoke a token by name")
+    revoke.add_argument("name")
     wait_services = sub.add_parser("wait-services", help="wait for every /readyz, print URLs")
     wait_services.add_argument("--timeout", type=float, default=60)
     wait_services.add_argument("--since", type=float, default=time.time())
@@ -88,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(replayed.text())
             case "credentials":
                 _print_credentials(settings)
+            case "tokens":
+                return asyncio.run(_tokens(settings, args))
             case "wait-services":
                 _wait_services(settings, args.timeout)
                 print(f"[run] every /readyz green after {time.time() - args.since:.0f}s")
@@ -95,6 +107,37 @@ def main(argv: list[str] | None = None) -> int:
     except TimeoutError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    return 0
+
+
+async def _tokens(settings: Settings, args: argparse.Namespace) -> int:
+    """`tokens add|list|revoke`: read tokens stored as digests in PostgreSQL."""
+    conn = await asyncpg.connect(settings.database_url)
+    try:
+        match args.tokens_command:
+            case "add":
+                try:
+                    token = await add_token(conn, args.name, Role(args.role), args.owner)
+                except asyncpg.UniqueViolationError:
+                    print(f"error: a token named {args.name!r} exists", file=sys.stderr)
+                    return 2
+                except ValueError as error:
+                    print(f"error: {error}", file=sys.stderr)
+                    return 2
+                print(f"[tokens] {args.name} ({args.role}): {token}")
+                print("[tokens] shown once: only its digest is stored", file=sys.stderr)
+            case "list":
+                for info in await list_tokens(conn):
+                    state = f"revoked {info.revoked_at:%Y-%m-%d}" if info.revoked_at else "live"
+                    owner = f" owner={info.owner}" if info.owner else ""
+                    print(f"{info.name}\t{info.role}{owner}\t{info.created_at:%Y-%m-%d}\t{state}")
+            case "revoke":
+                if not await revoke_token(conn, args.name):
+                    print(f"error: no live token named {args.name!r}", file=sys.stderr)
+                    return 2
+                print(f"[tokens] revoked {args.name}")
+    finally:
+        await conn.close()
     return 0
 
 

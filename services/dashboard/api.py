@@ -14,7 +14,7 @@ from services.dashboard import reads
 from services.dashboard.history import score_history
 from services.dashboard.models import FilterOptions, PromotionList, ScoreHistory
 from services.ops_http import json_response
-from services.query.auth import ReadAccess
+from services.query.auth import PrincipalDep, ReadAccess, visible
 from services.query.deps import PoolDep
 from services.settings import Settings
 
@@ -41,11 +41,12 @@ def dashboard_api_router(settings: Settings) -> APIRouter:
     @router.get("/promotions", response_model=PromotionList)
     async def get_promotions(
         pool: PoolDep,
+        principal: PrincipalDep,
         kind: Annotated[Literal["promoted", "demoted"] | None, Query()] = "promoted",
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
     ) -> Any:
         """The latest tier changes (event time), newest first: the live promotions feed."""
-        items = await reads.recent_transitions(pool, kind, limit)
+        items = await reads.recent_transitions(pool, kind, limit, principal.owner_scope)
         return json_response(PromotionList.model_validate({"items": items}).model_dump(mode="json"))
 
     @router.get("/filters", response_model=FilterOptions)
@@ -67,10 +68,10 @@ def dashboard_api_router(settings: Settings) -> APIRouter:
         response_model=ScoreHistory,
         responses={404: {"description": "no such lead"}},
     )
-    async def get_score_history(pool: PoolDep, lead_id: str) -> Any:
+    async def get_score_history(pool: PoolDep, principal: PrincipalDep, lead_id: str) -> Any:
         """The lead's score over time: its timeline replayed under the running rules."""
         resolved = await queries.resolve_lead(pool, lead_id)
-        lead = await queries.lead_row(pool, resolved) if resolved else None
+        lead = visible(principal, await queries.lead_row(pool, resolved) if resolved else None)
         if lead is None:
             raise HTTPException(404, f"no lead {lead_id}")
         rows = await reads.timeline_rows(pool, lead["lead_id"], HISTORY_EVENTS)

@@ -10,17 +10,19 @@ Connection = Any  # an asyncpg connection or pool
 
 
 async def recent_transitions(
-    conn: Connection, kind: str | None, limit: int
+    conn: Connection, kind: str | None, limit: int, owner: str | None = None
 ) -> list[dict[str, Any]]:
-    """The latest tier changes in event time, newest first, with their lead's attribution."""
+    """The latest tier changes in event time, newest first, with their lead's attribution;
+    only those of `owner`'s leads when one is given (a rep's feed)."""
     rows = await conn.fetch(
         "SELECT t.transition_id, t.lead_id, t.kind, t.from_tier, t.to_tier, t.score, t.reasons,"
         " t.occurred_at, l.first_channel, l.first_campaign, l.owner, l.tier AS current_tier"
         " FROM tier_transitions t LEFT JOIN leads l ON l.lead_id = t.lead_id"
-        " WHERE ($1::text IS NULL OR t.kind = $1)"
+        " WHERE ($1::text IS NULL OR t.kind = $1) AND ($3::text IS NULL OR l.owner = $3)"
         " ORDER BY t.occurred_at DESC, t.transition_id DESC LIMIT $2",
         kind,
         limit,
+        owner,
     )
     return [dict(row) for row in rows]
 

@@ -13,7 +13,7 @@ from funnel import queries
 from funnel.queries import LeadFilter
 from schemas.outgoing import Tier
 from services.ops_http import invalid_query, json_response, utc_or_422
-from services.query.auth import ReadAccess
+from services.query.auth import PrincipalDep, ReadAccess, visible
 from services.query.csv_export import csv_header, csv_row, wants_csv
 from services.query.deps import PoolDep
 from services.query.models import LeadDetail, LeadPage, LeadSummary, ScoreOut
@@ -21,7 +21,7 @@ from services.query.models import LeadDetail, LeadPage, LeadSummary, ScoreOut
 router = APIRouter(prefix="/v1/leads", tags=["leads"], dependencies=[ReadAccess])
 ANSWERS: dict[int | str, dict[str, Any]] = {
     401: {"description": "no read token"},
-    403: {"description": "not a read token"},
+    403: {"description": "not a read token, or a rep's token asking for another owner's leads"},
 }
 NOT_FOUND: dict[int | str, dict[str, Any]] = {**ANSWERS, 404: {"description": "no such lead"}}
 
@@ -128,6 +128,7 @@ async def _csv_pages(
 async def get_leads(
     request: Request,
     pool: PoolDep,
+    principal: PrincipalDep,
     tier: Tier | None = None,
     channel: Annotated[str | None, Query(description="first-touch channel")] = None,
     owner: str | None = None,
@@ -146,6 +147,11 @@ async def get_leads(
         after = queries.decode_cursor(cursor) if cursor else None
     except ValueError as error:
         raise invalid_query("cursor", str(error)) from error
+    scope = principal.owner_scope
+    if scope is not None:  # a rep reads its own leads only
+        if owner not in (None, scope):
+            raise HTTPException(403, "this token reads only the leads it owns")
+        owner = scope
     chosen = lead_filter(tier, channel, owner, score_min, score_max, stale, stale_days, as_of)
     if wants_csv(request):  # every page, streamed: `limit` is the JSON page size only
         return StreamingResponse(
@@ -163,20 +169,23 @@ async def get_leads(
 
 @router.get("/{lead_id}", response_model=LeadDetail, responses=NOT_FOUND)
 async def get_lead(
-    pool: PoolDep, lead_id: str, timeline_limit: Annotated[int, Query(ge=1, le=500)] = 50
+    pool: PoolDep,
+    principal: PrincipalDep,
+    lead_id: str,
+    timeline_limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Any:
     """Profile, identities, score breakdown, tier and stage history, recent timeline."""
     detail = await lead_detail(pool, lead_id, timeline_limit)
-    if detail is None:
+    if detail is None or not principal.may_read(detail.profile.owner):
         raise HTTPException(404, f"no lead {lead_id}")
     return json_response(detail.model_dump(mode="json"))
 
 
 @router.get("/{lead_id}/score", response_model=ScoreOut, responses=NOT_FOUND)
-async def get_lead_score(pool: PoolDep, lead_id: str) -> Any:
+async def get_lead_score(pool: PoolDep, principal: PrincipalDep, lead_id: str) -> Any:
     """The lead's current score, tier and per-rule breakdown."""
     resolved = await queries.resolve_lead(pool, lead_id)
-    lead = await queries.lead_row(pool, resolved) if resolved else None
+    lead = visible(principal, await queries.lead_row(pool, resolved) if resolved else None)
     if lead is None:
         raise HTTPException(404, f"no lead {lead_id}")
     return json_response(score_out(lead).model_dump(mode="json"))
