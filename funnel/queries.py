@@ -113,6 +113,9 @@ class LeadFilter:
     score_max: float | None = None
     stale_before: datetime | None = None
     active_since: datetime | None = None
+    # a search: leads holding one of these identity keys, or with this lead id
+    identities: tuple[str, ...] | None = None
+    lead_id: str | None = None
 
 
 def encode_cursor(score: float, lead_id: str) -> str:
@@ -149,6 +152,13 @@ def _lead_where(f: LeadFilter, after: tuple[float, str] | None) -> tuple[str, li
         add("last_activity_at < {} AND won_at IS NULL AND lost_at IS NULL", f.stale_before)
     if f.active_since is not None:
         add("last_activity_at >= {}", f.active_since)
+    if f.identities is not None:
+        add(
+            "(lead_id IN (SELECT i.lead_id FROM lead_identities i WHERE i.identity = ANY({}))"
+            " OR lead_id = {})",
+            list(f.identities),
+            f.lead_id or "",
+        )
     if after is not None:
         add("(score < {} OR (score = {} AND lead_id > {}))", after[0], after[0], after[1])
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", args

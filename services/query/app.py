@@ -15,6 +15,7 @@ from alerts.http import health_check_router
 from funnel.stages import stage_order
 from services.dashboard import dashboard_router
 from services.ops_http import kafka_check, ops_router, postgres_check, storable_query
+from services.pii import PiiHasher
 from services.query import funnel_api, leads_api
 from services.query.auth import ReadAccess
 from services.query.telemetry import instrument
@@ -56,6 +57,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.settings = settings
     app.state.stage_order = stage_order(settings.sales_stages)
+    app.state.hasher = PiiHasher(settings.pii_hmac_secret, settings.default_phone_region)
     app.include_router(funnel_api.router)
     app.include_router(leads_api.router)
     app.include_router(health_check_router(settings, dependencies=[ReadAccess]))

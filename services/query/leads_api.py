@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -17,6 +18,7 @@ from services.query.auth import PrincipalDep, ReadAccess, visible
 from services.query.csv_export import csv_header, csv_row, wants_csv
 from services.query.deps import PoolDep
 from services.query.models import LeadDetail, LeadPage, LeadSummary, ScoreOut
+from services.query.search import MAX_QUERY, search_keys
 
 router = APIRouter(prefix="/v1/leads", tags=["leads"], dependencies=[ReadAccess])
 ANSWERS: dict[int | str, dict[str, Any]] = {
@@ -141,6 +143,14 @@ async def get_leads(
     as_of: Annotated[datetime | None, Query(description="staleness measured back from")] = None,
     cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    q: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=MAX_QUERY,
+            description="an email, phone, CRM lead id, WeChat openid/unionid, user id or lead id",
+        ),
+    ] = None,
 ) -> Any:
     """Leads matching the filters, highest score first, one page at a time."""
     try:
@@ -153,6 +163,10 @@ async def get_leads(
             raise HTTPException(403, "this token reads only the leads it owns")
         owner = scope
     chosen = lead_filter(tier, channel, owner, score_min, score_max, stale, stale_days, as_of)
+    if q is not None:
+        settings = request.app.state.settings
+        keys = search_keys(q, request.app.state.hasher, [a.appid for a in settings.wechat_accounts])
+        chosen = replace(chosen, identities=tuple(keys), lead_id=q.strip())
     if wants_csv(request):  # every page, streamed: `limit` is the JSON page size only
         return StreamingResponse(
             _csv_pages(pool, chosen, after),

@@ -301,7 +301,7 @@ def test_leads_page_sorts_stale_leads_and_shows_new_promotions_live(
     shot(browser, "leads")
 
 
-def post_a_new_mql(ingest_url: str) -> None:
+def post_a_new_mql(ingest_url: str) -> str:
     """A visitor who, right now, submits a form and watches two product videos (MQL)."""
     visitor = f"anon-e2e-{uuid.uuid4().hex[:8]}"
     now = datetime.now(UTC)
@@ -324,6 +324,28 @@ def post_a_new_mql(ingest_url: str) -> None:
     }
     answer = httpx.post(f"{ingest_url}/v1/events/batch", json=body, auth=(DEV_WRITE_KEY, ""))
     assert answer.status_code == 200, answer.text
+    return visitor
+
+
+def test_searching_the_leads_page_by_email_opens_that_lead(
+    fed: FedSystem, browser: webdriver.Chrome
+) -> None:
+    visitor = post_a_new_mql(fed.system.ingest_url)
+    email = f"{visitor}@Example.CN"  # found whatever its case: matched by its normalised hash
+    deadline = time.monotonic() + 60
+    while not (found := fed.get("/v1/leads", q=email)["items"]):
+        assert time.monotonic() < deadline, "the new lead was not projected within 60 s"
+        time.sleep(0.5)
+    (lead,) = found
+
+    open_page(browser, f"{fed.dashboard}/leads", "leads")
+    box = browser.find_element(By.CSS_SELECTOR, "[data-testid=open-lead]")
+    box.send_keys(email)
+    box.submit()
+
+    WebDriverWait(browser, 20).until(lambda d: d.current_url.endswith(f"/leads/{lead['lead_id']}"))
+    ready(browser, "lead")
+    assert_no_console_errors(browser)
 
 
 def test_lead_page_shows_score_history_breakdown_stages_and_timeline(

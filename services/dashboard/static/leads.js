@@ -68,14 +68,26 @@ export async function renderLeads(ctx) {
   const [promotions, stale] = await Promise.all([get("/v1/dashboard/promotions", { limit: 50 }), staleCard(ctx)]);
   const promoted = promotionsTable(ctx);
   promoted.setRows(promotions.items);
-  const open = h("input", { type: "text", placeholder: i18n.t("lead_id"), "data-testid": "open-lead" });
-  const jump = h("form", { class: "filters", onsubmit: (event) => {
+  // Search by email, phone, CRM id, WeChat openid or lead id (GET /v1/leads?q=): one match
+  // opens it, several are listed.
+  const open = h("input", { type: "search", placeholder: i18n.t("search_hint"), "data-testid": "open-lead" });
+  const results = h("div", { "data-testid": "search-results" });
+  const jump = h("form", { class: "filters", onsubmit: async (event) => {
     event.preventDefault();
-    if (open.value.trim()) location.href = `${config.base}/leads/${encodeURIComponent(open.value.trim())}`;
+    const q = open.value.trim();
+    if (!q) return;
+    const page = await get("/v1/leads", { q, limit: 50 });
+    if (page.items.length === 1) {
+      location.href = `${config.base}/leads/${encodeURIComponent(page.items[0].lead_id)}`;
+      return;
+    }
+    results.replaceChildren(page.items.length
+      ? staleTable(ctx, page.items).element
+      : h("p", { class: "muted small" }, i18n.t("no_match", { q })));
   } }, open, h("button", { class: "primary", type: "submit" }, i18n.t("open_lead")));
   main.replaceChildren(
     h("h1", {}, i18n.t("leads_title")),
-    h("section", { class: "card" }, jump),
+    h("section", { class: "card" }, jump, results),
     card(i18n.t("promotions"), i18n.t("promotions_hint"), h("div", { class: "scroll" }, promoted.element)),
     stale,
   );
