@@ -7,18 +7,25 @@ STAMP := $(VENV)/.installed-stamp
 PYTHON3 ?= python3
 PURE := scoring funnel alerts schemas
 
-.PHONY: help venv tools up run down test lint format unit integration e2e bench schemas kafka-fetch clean demo
+.PHONY: help venv lock tools up run down test lint format unit integration e2e bench schemas kafka-fetch clean demo
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+# Installs exactly the locked versions (hash-checked), then the project itself without deps:
+# the Faust/aiokafka internals scoring/faust_fixes.py patches cannot move under it.
+$(STAMP): pyproject.toml requirements-dev.lock
 	@test -x $(PY) || $(PYTHON3) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
+	$(PY) -m pip install -q --disable-pip-version-check --require-hashes -r requirements-dev.lock
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps -e .
 	@touch $(STAMP)
 
-venv: $(STAMP) ## create the virtual environment with pinned dependencies
+venv: $(STAMP) ## create the virtual environment with the locked dependencies
+
+lock: venv ## re-resolve requirements.lock (runtime) and requirements-dev.lock from pyproject.toml
+	$(VENV)/bin/uv pip compile pyproject.toml --python-version 3.11 --generate-hashes --quiet -o requirements.lock
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes --quiet -o requirements-dev.lock
 
 tools: ## install the non-Python tools the tests call (promtool, chromium) if missing
 	deploy/local/tools.sh
