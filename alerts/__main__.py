@@ -10,6 +10,7 @@ from prometheus_client import start_http_server
 
 from alerts.relay import AlertRelay
 from alerts.worker import StaleDetector
+from services.logs import setup_logging
 from services.settings import Settings
 
 log = logging.getLogger("alerts")
@@ -35,7 +36,7 @@ async def _main(settings: Settings) -> None:
 def main() -> None:
     """Expose /metrics, then detect, check and relay until SIGINT or SIGTERM."""
     settings = Settings()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    setup_logging(settings.log_level)
     try:
         start_http_server(settings.alerts_metrics_port, addr=settings.host)
     except OSError as error:  # a second worker on the same host still works

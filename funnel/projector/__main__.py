@@ -10,6 +10,7 @@ import signal
 from prometheus_client import start_http_server
 
 from funnel.projector.runner import Projector
+from services.logs import setup_logging
 from services.settings import Settings
 
 log = logging.getLogger("funnel.projector")
@@ -44,7 +45,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     settings = Settings()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    setup_logging(settings.log_level)
     try:
         start_http_server(settings.projector_metrics_port, addr=settings.host)
     except OSError as error:  # a second projector on the same host still projects

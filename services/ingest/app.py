@@ -18,6 +18,7 @@ from services.ingest.publisher import Publisher, create_producer
 from services.ingest.ratelimit import RateLimiter
 from services.ingest.routes import segment_router
 from services.ingest.routes_native import crm_router, native_router
+from services.logs import RequestIdMiddleware
 from services.ops_http import ReadinessCheck, kafka_check, ops_router
 from services.pii import PiiHasher
 from services.settings import Settings
@@ -79,5 +80,6 @@ def create_app(settings: Settings) -> FastAPI:
         ops_router(lambda: {"kafka": _kafka_ready(publisher)}, settings.readiness_timeout_seconds)
     )
     app.add_middleware(MetricsMiddleware)
+    app.add_middleware(RequestIdMiddleware)  # outermost: every line of a request carries it
     install(app)
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from services.settings import WriteKey
 Item = tuple[str, Any]  # (JSON pointer of the item in the body, the item or why it was refused)
 Unpack = Callable[[Any], list[Item] | Rejection]
 Convert = Callable[[Any, Stamp, WriteKey], Event | Rejection]
+log = logging.getLogger("ingest")
 _CHANNELS = frozenset(Channel)
 _TYPES = frozenset(EVENT_TYPES)
 
@@ -58,8 +60,17 @@ class Endpoint:
 
 
 def refuse(endpoint: Endpoint, rejection: Rejection) -> Response:
-    """A whole request refused: counted by route and reason."""
+    """A whole request refused: counted by route and reason, logged without the payload."""
     REQUESTS_REJECTED.labels(endpoint.route, rejection.code).inc()
+    log.info(
+        "request refused",
+        extra={
+            "reason": rejection.code,
+            "pointer": rejection.pointer,
+            "route": endpoint.route,
+            "status": rejection.status,
+        },
+    )
     return json_response(rejection.body(), rejection.status, rejection.retry_after)
 
 
@@ -124,6 +135,8 @@ def _count(
     for (_, item), result in zip(items, results, strict=True):
         if isinstance(result, Rejection):
             tally[(*_labels(item, fixed, key), result.code)] += 1
+            extra = {"reason": result.code, "pointer": result.pointer, "status": result.status}
+            log.info("event rejected", extra=extra)
         else:
             tally[(result.channel.value, result.type, None)] += 1
     for (channel, kind, reason), count in tally.items():

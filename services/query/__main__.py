@@ -2,10 +2,16 @@
 
 import uvicorn
 
+from services.logs import setup_logging
 from services.query.app import create_app
 from services.settings import get_settings
 
 settings = get_settings()
+setup_logging(settings.log_level)
 uvicorn.run(
-    create_app(settings), host=settings.host, port=settings.query_port, log_level=settings.log_level
+    create_app(settings),
+    host=settings.host,
+    port=settings.query_port,
+    log_level=settings.log_level,
+    log_config=None,  # services.logs set the JSON lines up
 )

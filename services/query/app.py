@@ -14,6 +14,7 @@ from fastapi import Depends, FastAPI
 from alerts.http import health_check_router
 from funnel.stages import stage_order
 from services.dashboard import dashboard_router
+from services.logs import RequestIdMiddleware
 from services.ops_http import kafka_check, ops_router, postgres_check, storable_query
 from services.pii import PiiHasher
 from services.query import funnel_api, leads_api
@@ -72,4 +73,5 @@ def create_app(settings: Settings) -> FastAPI:
             settings.readiness_timeout_seconds,
         )
     )
+    app.add_middleware(RequestIdMiddleware)
     return app
