@@ -6,12 +6,12 @@ import asyncio
 import logging
 import signal
 
-from prometheus_client import start_http_server
-
+from alerts.probes import readiness
 from alerts.relay import AlertRelay
 from alerts.worker import StaleDetector
 from services.logs import setup_logging
 from services.settings import Settings
+from services.worker_http import Heartbeat, serve_ops
 
 log = logging.getLogger("alerts")
 
@@ -22,25 +22,33 @@ async def _main(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     detector = StaleDetector(settings)
+    heartbeat = Heartbeat(settings.worker_alive_seconds)
+    checks = readiness(detector, settings.worker_ready_max_lag)
+    ops = await serve_ops(
+        "alerts",
+        settings.host,
+        settings.alerts_metrics_port,
+        lambda: checks,
+        heartbeat,
+        settings.readiness_timeout_seconds,
+    )
     await detector.start()
     relay = AlertRelay(settings, detector.pool, wake=detector.raised)
     await relay.start()
     log.info("alerts worker running (schema %s)", settings.alerts_schema)
     try:
-        await asyncio.gather(detector.run(stop), relay.run(stop))
+        await asyncio.gather(detector.run(stop, heartbeat.beat), relay.run(stop))
     finally:
         await relay.stop()
         await detector.stop()
+        if ops is not None:
+            await ops.stop()
 
 
 def main() -> None:
-    """Expose /metrics, then detect, check and relay until SIGINT or SIGTERM."""
+    """Serve /healthz, /readyz and /metrics; detect, check and relay until SIGINT or SIGTERM."""
     settings = Settings()
     setup_logging(settings.log_level)
-    try:
-        start_http_server(settings.alerts_metrics_port, addr=settings.host)
-    except OSError as error:  # a second worker on the same host still works
-        log.warning("metrics port %d unavailable: %s", settings.alerts_metrics_port, error)
     asyncio.run(_main(settings))
 
 

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 import asyncpg
@@ -82,6 +82,7 @@ class StaleDetector:
         self._dead_letters = DEAD_LETTERS.name(settings.topic_prefix)
         self._sweeper: Sweeper | None = None
         self._held: dict[TopicPartition, list[Held]] = {}  # read, not yet folded nor committed
+        self.behind: int | None = None  # records not yet read on the assigned partitions
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -291,21 +292,29 @@ class StaleDetector:
     async def _settled(self) -> set[TopicPartition]:
         """The assigned partitions read up to their last stable offset."""
         settled: set[TopicPartition] = set()
+        behind: int | None = 0
         for tp in self.consumer.assignment():
             end = self.consumer.last_stable_offset(tp)
             if end is None:
                 end = self.consumer.highwater(tp)
             if end is None:  # no fetch answered for it yet
+                behind = None
                 continue
             lag = max(0, end - await self.consumer.position(tp))
             metrics.LAG.labels(tp.topic, str(tp.partition)).set(lag)
+            behind = None if behind is None else behind + lag
             if lag == 0:
                 settled.add(tp)
+        self.behind = behind if self.consumer.assignment() else None
         return settled
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Consume and sweep until `stop` is set; failed batches are retried from the database."""
+    async def run(self, stop: asyncio.Event, beat: Callable[[], None] = lambda: None) -> None:
+        """Consume and sweep until `stop` is set; failed batches are retried from the database.
+
+        `beat` is called every turn of the loop (the liveness probe's heartbeat).
+        """
         while not stop.is_set():
+            beat()
             try:
                 await self.run_once()
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:

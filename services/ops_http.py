@@ -83,13 +83,27 @@ async def _failures(checks: Mapping[str, ReadinessCheck], timeout: float) -> dic
     return {name: reason for name, reason in zip(checks, results, strict=True) if reason}
 
 
-def ops_router(checks: Callable[[], Mapping[str, ReadinessCheck]], timeout: float) -> APIRouter:
-    """Router with liveness, readiness (503 naming what failed) and Prometheus metrics."""
+def ops_router(
+    checks: Callable[[], Mapping[str, ReadinessCheck]],
+    timeout: float,
+    stalled: Callable[[], str | None] = lambda: None,
+) -> APIRouter:
+    """Router with liveness, readiness (503 naming what failed) and Prometheus metrics.
+
+    `stalled` says why the process is alive but stuck (a worker's loop that stopped turning),
+    or None: /healthz answers 503 with the reason, so an orchestrator restarts it.
+    """
     router = APIRouter(tags=["operations"])
 
-    @router.get("/healthz")
+    @router.get(
+        "/healthz",
+        responses={503: {"description": "The process answers but its work loop is stuck"}},
+    )
     async def healthz() -> Response:
-        """Alive: the process answers."""
+        """Alive: the process answers and its work loop turns."""
+        reason = stalled()
+        if reason is not None:
+            return json_response({"status": "stalled", "reason": reason}, 503)
         return json_response({"status": "ok"})
 
     @router.get(

@@ -127,6 +127,9 @@ class Settings(BaseSettings):
     # True: projector processes of one schema share the partitions (a consumer group) and run
     # side by side; False: one process reads every partition (positions live in PostgreSQL).
     projector_scale_out: bool = True
+    # the projector's and the alerts worker's probes on their metrics ports
+    worker_ready_max_lag: int = 10_000  # /readyz: ready when at most this many messages behind
+    worker_alive_seconds: float = 300.0  # /healthz: stalled when the loop has not turned for this
     log_level: str = "info"
     # alerts (python -m alerts): stale-lead detector, scheduled checks, outbox and webhooks
     alerts_schema: str = Field(default="alerts", pattern=r"^[a-z_][a-z0-9_]{0,40}$")

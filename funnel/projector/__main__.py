@@ -7,11 +7,11 @@ import asyncio
 import logging
 import signal
 
-from prometheus_client import start_http_server
-
+from funnel.projector.probes import readiness
 from funnel.projector.runner import Projector
 from services.logs import setup_logging
 from services.settings import Settings
+from services.worker_http import Heartbeat, serve_ops
 
 log = logging.getLogger("funnel.projector")
 
@@ -24,17 +24,29 @@ async def _main(
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     projector = Projector(settings, schema=schema, max_records=max_records, group=group)
+    heartbeat = Heartbeat(settings.worker_alive_seconds)
+    checks = readiness(projector, settings.database_url, settings.worker_ready_max_lag)
+    ops = await serve_ops(
+        "projector",
+        settings.host,
+        settings.projector_metrics_port,
+        lambda: checks,
+        heartbeat,
+        settings.readiness_timeout_seconds,
+    )
     await projector.start()
     shared = "partitions shared with its consumer group" if group else "every partition"
     log.info("projecting into schema %s from %s", projector.schema, shared)
     try:
-        await projector.run(stop)
+        await projector.run(stop, heartbeat.beat)
     finally:
         await projector.stop()
+        if ops is not None:
+            await ops.stop()
 
 
 def main() -> None:
-    """Parse arguments, expose /metrics, project until SIGINT or SIGTERM."""
+    """Parse arguments, serve /healthz, /readyz and /metrics, project until SIGINT or SIGTERM."""
     parser = argparse.ArgumentParser(prog="python -m funnel.projector")
     parser.add_argument("--schema", help="read-model schema (default: settings.funnel_schema)")
     parser.add_argument("--max-records", type=int, help="records per batch at most")
@@ -46,10 +58,6 @@ def main() -> None:
     args = parser.parse_args()
     settings = Settings()
     setup_logging(settings.log_level)
-    try:
-        start_http_server(settings.projector_metrics_port, addr=settings.host)
-    except OSError as error:  # a second projector on the same host still projects
-        log.warning("metrics port %d unavailable: %s", settings.projector_metrics_port, error)
     group = settings.projector_scale_out and not args.alone
     asyncio.run(_main(settings, args.schema, args.max_records, group))
 

@@ -400,9 +400,20 @@ class Projector:
                 return
             await self.run_once(timeout_ms=200)
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Project until `stop` is set; transient failures are retried from the stored positions."""
+    def behind(self) -> int | None:
+        """Messages of the owned partitions not yet projected; None before any fetch answered."""
+        ends = {tp: self.consumer.highwater(tp) for tp in self._committed}
+        if not ends or any(end is None for end in ends.values()):
+            return None
+        return sum(max(0, (ends[tp] or 0) - (c or 0)) for tp, c in self._committed.items())
+
+    async def run(self, stop: asyncio.Event, beat: Callable[[], None] = lambda: None) -> None:
+        """Project until `stop` is set; transient failures are retried from the stored positions.
+
+        `beat` is called every turn of the loop (the liveness probe's heartbeat).
+        """
         while not stop.is_set():
+            beat()
             try:
                 await self.run_once()
             except (OSError, KafkaError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:

@@ -40,6 +40,8 @@ class RunningSystem:
     query_url: str
     supervisor: subprocess.Popen[bytes]
     log: Path
+    projector_url: str = ""  # the workers' ops endpoints: /healthz, /readyz, /metrics
+    alerts_url: str = ""
 
 
 def _wait_ready(urls: list[str], supervisor: subprocess.Popen[bytes], log: Path) -> None:
@@ -67,6 +69,7 @@ def running_system(
     prefix = f"e2e.{uuid.uuid4().hex[:8]}."
     ensure_topics(kafka_bootstrap, ALL_TOPICS, prefix, partitions=2, replication=1)
     ingest_port, query_port = free_port(), free_port()
+    projector_port, alerts_port = free_port(), free_port()
     env = {
         **os.environ,
         "PYTHON": sys.executable,
@@ -78,8 +81,8 @@ def running_system(
         "LEADFUNNEL_QUERY_PORT": str(query_port),
         "LEADFUNNEL_LOG_LEVEL": "warning",
         # the workers' own ports too, so a system already running (make run) does not collide
-        "LEADFUNNEL_PROJECTOR_METRICS_PORT": str(free_port()),
-        "LEADFUNNEL_ALERTS_METRICS_PORT": str(free_port()),
+        "LEADFUNNEL_PROJECTOR_METRICS_PORT": str(projector_port),
+        "LEADFUNNEL_ALERTS_METRICS_PORT": str(alerts_port),
         "LEADFUNNEL_SCORING_WEB_PORT": str(free_port()),
     }
     log = tmp_path_factory.mktemp("system") / "system.log"
@@ -112,6 +115,8 @@ def running_system(
         query_url=f"http://127.0.0.1:{query_port}",
         supervisor=supervisor,
         log=log,
+        projector_url=f"http://127.0.0.1:{projector_port}",
+        alerts_url=f"http://127.0.0.1:{alerts_port}",
     )
     try:
         _wait_ready([system.ingest_url, system.query_url], supervisor, log)

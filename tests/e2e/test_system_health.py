@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 
 from tests.e2e.conftest import RunningSystem
@@ -21,3 +23,17 @@ def test_every_service_is_alive_and_serves_prometheus_text(running_system: Runni
         metrics = httpx.get(f"{url}/metrics")
         assert metrics.headers["content-type"].startswith("text/plain")
         assert "# TYPE process_cpu_seconds_total counter" in metrics.text
+
+
+def test_the_workers_probes_say_what_they_check_and_refuse_unknown_paths(
+    running_system: RunningSystem,
+) -> None:
+    for url in (running_system.projector_url, running_system.alerts_url):
+        deadline = time.monotonic() + 60
+        while (ready := httpx.get(f"{url}/readyz")).status_code != 200:
+            assert time.monotonic() < deadline, ready.text  # 503 names what is not ready
+            time.sleep(0.5)
+        assert set(ready.json()["checked"]) == {"postgres", "consuming"}
+        assert httpx.get(f"{url}/healthz").json() == {"status": "ok"}
+        assert "# TYPE process_cpu_seconds_total counter" in httpx.get(f"{url}/metrics").text
+        assert httpx.get(f"{url}/anything").status_code == 404  # not prometheus_client's 200

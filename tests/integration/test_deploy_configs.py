@@ -170,6 +170,11 @@ def test_k8s_manifests_are_complete_and_consistent() -> None:
         assert refs <= set(by_kind["ConfigMap"]) | set(by_kind["Secret"]), name
         if name in procfile():
             assert container["command"] == ["python", "-m", procfile()[name]], name
+        # every process answers real probes over HTTP (a TCP connect proves nothing)
+        ready, alive = container["readinessProbe"], container["livenessProbe"]
+        assert ready["httpGet"]["path"] == "/readyz" and alive["httpGet"]["path"] == "/healthz", (
+            name
+        )
     for service in by_kind["Service"].values():
         assert service["spec"]["selector"]["app.kubernetes.io/name"] in deployments
     projector = deployments["projector"]["spec"]
