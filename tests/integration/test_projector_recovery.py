@@ -11,11 +11,13 @@ import time
 from pathlib import Path
 
 import asyncpg
+import httpx
 from prometheus_client import REGISTRY
 
 from funnel.projector import Projector
 from funnel.rebuild import clone_schema, rebuild
 from services.settings import Settings
+from tests.e2e.conftest import free_port
 from tests.funnel_factories import day, page_view
 from tests.integration.funnel_fixtures import bulk_scenario, dump, publish
 
@@ -40,14 +42,15 @@ async def end_of_log(settings: Settings) -> int:
         await projector.stop()
 
 
-def start_projector(settings: Settings, max_records: int) -> subprocess.Popen[bytes]:
+def start_projector(settings: Settings, max_records: int, port: int = 0) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "LEADFUNNEL_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
         "LEADFUNNEL_TOPIC_PREFIX": settings.topic_prefix,
         "DATABASE_URL": settings.database_url,
         "LEADFUNNEL_FUNNEL_SCHEMA": settings.funnel_schema,
-        "LEADFUNNEL_PROJECTOR_METRICS_PORT": "0",
+        "LEADFUNNEL_PROJECTOR_METRICS_PORT": str(port),
+        "LEADFUNNEL_WORKER_READY_MAX_LAG": "0",  # ready only once caught up
         "LEADFUNNEL_LOG_LEVEL": "warning",
     }
     command = [sys.executable, "-m", "funnel.projector", "--max-records", str(max_records)]
@@ -76,6 +79,21 @@ async def kill_inside_a_transaction(pg: asyncpg.Connection, schema: str) -> None
     raise AssertionError("never saw the projector inside a batch transaction")
 
 
+async def readiness(port: int, until: int | None = None, wait: bool = True) -> int | None:
+    """The projector's /readyz status (None: no answer); waits for an answer, or for `until`."""
+    deadline = time.monotonic() + 60
+    async with httpx.AsyncClient(timeout=2) as client:
+        while True:
+            try:
+                status = (await client.get(f"http://127.0.0.1:{port}/readyz")).status_code
+            except httpx.HTTPError:
+                status = None
+            if not wait or (status is not None and until in (None, status)):
+                return status
+            assert time.monotonic() < deadline, f"/readyz answered {status}, waited for {until}"
+            await asyncio.sleep(0.1)
+
+
 async def wait_until_projected(pg: asyncpg.Connection, schema: str, total: int) -> None:
     deadline = time.monotonic() + 60
     while await projected(pg, schema) < total:
@@ -90,16 +108,21 @@ async def test_sigkill_mid_batch_then_restart_gives_the_tables_of_an_uninterrupt
     await publish(funnel_settings, bulk_scenario(funnel_settings, leads=40))
     total = await end_of_log(funnel_settings)
 
-    first = start_projector(funnel_settings, max_records=7)
+    port = free_port()
+    first = start_projector(funnel_settings, max_records=7, port=port)
     try:
         await kill_inside_a_transaction(pg, schema)
+        behind = await readiness(port)
         first.send_signal(signal.SIGKILL)
     finally:
         first.wait()
     assert 0 < await projected(pg, schema) < total
-    second = start_projector(funnel_settings, max_records=11)
+    assert behind == 503  # red while behind, and no answer at all once killed
+    assert await readiness(port, wait=False) is None
+    second = start_projector(funnel_settings, max_records=11, port=port)
     try:
         await wait_until_projected(pg, schema, total)
+        assert await readiness(port, until=200) == 200  # green once caught up
     finally:
         second.send_signal(signal.SIGTERM)
         assert second.wait(timeout=20) == 0
