@@ -12,6 +12,7 @@ from scoring.provision import prepare_topics
 from scoring.rules import RuleSet, default_rules, load_rules
 from scoring.worker import ScoringWorker
 from services.kafka_admin import wait_for_broker
+from services.logs import logging_config, setup_logging
 from services.settings import Settings
 
 
@@ -29,10 +30,7 @@ def build(settings: Settings, rules: RuleSet | None = None) -> ScoringWorker:
 def main() -> int:
     """Run the worker; Faust's worker handles SIGTERM/SIGINT by committing and stopping."""
     settings = Settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
-    logging.getLogger("kafka").setLevel(logging.ERROR)  # kafka-python admin chatter
+    setup_logging(settings.log_level)
     # Faust's worker sets the root logger to DEBUG (for its terminal spinner): aiokafka then
     # built a debug record for every message produced (7 % of the worker's time, profiled)
     for name in ("aiokafka", "faust", "mode"):
@@ -47,7 +45,10 @@ def main() -> int:
         settings.scoring_web_port,
     )
     faust.Worker(
-        worker.app, loglevel=settings.log_level.upper(), quiet=True
+        worker.app,
+        loglevel=settings.log_level.upper(),
+        quiet=True,
+        logging_config=logging_config(settings.log_level),  # JSON lines, as every service
     ).execute_from_commandline()
     return 0
 
