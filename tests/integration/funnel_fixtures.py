@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
+import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 from pydantic import BaseModel
 
+from funnel.projector import Projector
 from funnel.rebuild import clone_schema, drop_schema
 from schemas.events import SalesStageChangedEvent
 from schemas.outgoing import (
@@ -21,6 +24,7 @@ from schemas.outgoing import (
     Tier,
 )
 from schemas.topics import LEAD_EVENTS, LEAD_MERGES, LEAD_SCORES, PROMOTIONS, SALES_STAGES
+from services.query.app import create_app
 from services.settings import Settings
 from tests.funnel_factories import (
     communication,
@@ -156,3 +160,24 @@ def bulk_scenario(settings: Settings, leads: int) -> list[Message | Raw]:
             messages += [page_view(lead, day(n % 9 + 10), channel="website")]
         messages += [page_view(lead, day(n % 9 + 11), channel=channel)]
     return messages
+
+
+async def project_all(settings: Settings, messages: Iterable[Message | Raw]) -> None:
+    """Publish the messages and project the whole log into the settings' schema."""
+    await publish(settings, messages)
+    projector = Projector(settings)
+    await projector.start()
+    try:
+        await projector.catch_up()
+    finally:
+        await projector.stop()
+
+
+@asynccontextmanager
+async def query_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """The query app (lifespan running) over the settings' read models, in process."""
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://query") as client:
+            yield client

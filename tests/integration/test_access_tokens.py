@@ -12,11 +12,9 @@ import asyncpg
 import httpx
 import pytest
 
-from funnel.projector import Projector
 from services.query import auth
-from services.query.app import create_app
 from services.settings import DEV_READ_TOKEN, Settings
-from tests.integration.funnel_fixtures import publish, scenario
+from tests.integration.funnel_fixtures import project_all, query_client, scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 MANAGER = {"Authorization": f"Bearer {DEV_READ_TOKEN}"}
@@ -44,18 +42,9 @@ def added(settings: Settings, name: str, *args: str) -> str:
 
 @pytest.fixture
 async def api(funnel_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    await publish(funnel_settings, scenario(funnel_settings))
-    projector = Projector(funnel_settings)
-    await projector.start()
-    try:
-        await projector.catch_up()
-    finally:
-        await projector.stop()
-    app = create_app(funnel_settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://query") as client:
-            yield client
+    await project_all(funnel_settings, scenario(funnel_settings))
+    async with query_client(funnel_settings) as client:
+        yield client
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import httpx
-
-from funnel.projector import Projector
-from services.query.app import create_app
 from services.settings import DEV_READ_TOKEN, Settings
 from tests.funnel_factories import day, stage_change
-from tests.integration.funnel_fixtures import publish
+from tests.integration.funnel_fixtures import project_all, query_client
 
 CUSTOM = ["first_contact", "discovery", "demo", "won", "lost"]
 
@@ -17,7 +13,7 @@ async def test_a_custom_stage_counts_as_advancing_in_the_projection_and_the_stag
     funnel_settings: Settings,
 ) -> None:
     s = funnel_settings.model_copy(update={"sales_stages": CUSTOM})
-    await publish(
+    await project_all(
         s,
         [
             stage_change("L1", "O1", "first_contact", day(1), owner="li"),
@@ -26,20 +22,10 @@ async def test_a_custom_stage_counts_as_advancing_in_the_projection_and_the_stag
             stage_change("L1", "O1", "won", day(9)),
         ],
     )
-    projector = Projector(s)
-    await projector.start()
-    try:
-        await projector.catch_up()
-    finally:
-        await projector.stop()
-
-    app = create_app(s)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://query") as client:
-            answer = await client.get(
-                "/v1/funnel/stages", headers={"Authorization": f"Bearer {DEV_READ_TOKEN}"}
-            )
+    async with query_client(s) as client:
+        answer = await client.get(
+            "/v1/funnel/stages", headers={"Authorization": f"Bearer {DEV_READ_TOKEN}"}
+        )
 
     rows = {row["stage"]: row for row in answer.json()["rows"]}
     assert list(rows) == ["first_contact", "discovery", "demo"]  # the configured order

@@ -7,12 +7,10 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from funnel.projector import Projector
 from services.pii import PiiHasher
-from services.query.app import create_app
 from services.settings import DEV_READ_TOKEN, Settings
 from tests.funnel_factories import day, page_view
-from tests.integration.funnel_fixtures import publish, scenario
+from tests.integration.funnel_fixtures import project_all, query_client, scenario
 
 READ = {"Authorization": f"Bearer {DEV_READ_TOKEN}"}
 
@@ -25,20 +23,10 @@ async def api(funnel_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
         "phone_hash": hasher.phone_hash("+86 138 0013 8000") or "",
         "crm_lead_id": "CRM-77",
     }
-    await publish(
-        funnel_settings, [*scenario(funnel_settings), page_view("L5", day(2), identities=person)]
-    )
-    projector = Projector(funnel_settings)
-    await projector.start()
-    try:
-        await projector.catch_up()
-    finally:
-        await projector.stop()
-    app = create_app(funnel_settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://query") as client:
-            yield client
+    extra = page_view("L5", day(2), identities=person)
+    await project_all(funnel_settings, [*scenario(funnel_settings), extra])
+    async with query_client(funnel_settings) as client:
+        yield client
 
 
 async def found(api: httpx.AsyncClient, q: str, **filters: str) -> list[str]:

@@ -10,11 +10,9 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from funnel.projector import Projector
 from funnel.rebuild import rebuild
-from services.query.app import create_app
 from services.settings import DEV_READ_TOKEN, Settings
-from tests.integration.funnel_fixtures import publish, scenario
+from tests.integration.funnel_fixtures import project_all, query_client, scenario
 
 READ = {"Authorization": f"Bearer {DEV_READ_TOKEN}"}
 
@@ -22,18 +20,9 @@ READ = {"Authorization": f"Bearer {DEV_READ_TOKEN}"}
 @pytest.fixture
 async def api(funnel_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """The query app (lifespan running) over the projected scenario."""
-    await publish(funnel_settings, scenario(funnel_settings))
-    projector = Projector(funnel_settings)
-    await projector.start()
-    try:
-        await projector.catch_up()
-    finally:
-        await projector.stop()
-    app = create_app(funnel_settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://query") as client:
-            yield client
+    await project_all(funnel_settings, scenario(funnel_settings))
+    async with query_client(funnel_settings) as client:
+        yield client
 
 
 async def test_reading_needs_a_read_token(api: httpx.AsyncClient) -> None:
