@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any
@@ -148,19 +148,22 @@ def lead_ids(facts: Iterable[Fact]) -> set[str]:
     return ids
 
 
-def touched_keys(facts: Iterable[Fact], aliases: Mapping[str, str] | None = None) -> set[str]:
-    """The leads (and their survivors) and opportunities whose rows the facts may change.
+def touched_keys(facts: Sequence[Fact]) -> set[str]:
+    """The leads and opportunities whose rows the facts may change (survivors: `survivor_keys`).
 
     Concurrent projectors lock these, so batches that share none run side by side.
     """
-    aliases = aliases or {}
-    leads = lead_ids(facts)
-    keys = {f"lead:{lead}" for lead in leads | {aliases[x] for x in leads if x in aliases}}
+    keys = {f"lead:{lead}" for lead in lead_ids(facts)}
     for fact in facts:
         event = fact.event if isinstance(fact, ResolvedEvent) else fact
         if isinstance(event, SalesStageChangedEvent):
             keys.add(f"opportunity:{event.properties.opportunity_id}")
     return keys
+
+
+def survivor_keys(aliases: Mapping[str, str]) -> set[str]:
+    """The lock keys of the leads that merged leads of a batch resolve to."""
+    return {f"lead:{survivor}" for survivor in aliases.values()}
 
 
 # --- the fold --------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from funnel.projection import (
     fold,
     lead_ids,
     resolve_aliases,
+    survivor_keys,
     touched_keys,
 )
 from funnel.projector import store, telemetry
@@ -287,10 +288,12 @@ class Projector:
             for tp, messages in batch.items()
         }
         keys = touched_keys(
-            item
-            for items in decoded.values()
-            for item in items
-            if item is not None and not isinstance(item, Rejected)
+            [
+                o
+                for items in decoded.values()
+                for o in items
+                if o is not None and not isinstance(o, Rejected)
+            ]
         )
         async with self._conn.transaction():
             await store.lock(self._conn, self.name, keys)
@@ -327,7 +330,7 @@ class Projector:
         merges = [fact for fact in facts if isinstance(fact, LeadsMerged)]
         known = await store.load_aliases(self._conn, lead_ids(facts))
         aliases = resolve_aliases(known, merges)
-        await store.lock_keys(self._conn, self.name, touched_keys(facts, aliases))  # survivors
+        await store.lock_keys(self._conn, self.name, survivor_keys(aliases))
         merged = sorted({m.merged_lead_id for m in merges if m.merged_lead_id in aliases})
         absorbed_leads, absorbed_identities = await store.load_absorbed(self._conn, merged)
         changes = fold(facts, aliases, absorbed_leads, absorbed_identities)

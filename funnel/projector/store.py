@@ -194,14 +194,25 @@ async def lock(conn: Connection, projector: str, keys: Iterable[str] = ()) -> No
     await lock_keys(conn, projector, keys)
 
 
+LOCK_BUCKETS = 1024  # keys share locks by hash: a batch holds at most this many
+
+
 async def lock_keys(conn: Connection, projector: str, keys: Iterable[str]) -> None:
-    """Exclusive transaction locks on `keys` of this projector, taken in a fixed order."""
-    names = sorted({f"{projector}:{key}" for key in keys})
+    """Exclusive transaction locks on `keys` of this projector, taken in a fixed order.
+
+    Keys map onto `LOCK_BUCKETS` locks of the projector: a batch of thousands of leads must not
+    fill PostgreSQL's shared lock table (64 × max_connections slots), and two batches sharing a
+    bucket merely wait for each other.
+    """
+    names = sorted(set(keys))
     if names:
         await conn.execute(
-            "SELECT count(pg_advisory_xact_lock(h)) FROM"
-            " (SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest($1::text[]) k ORDER BY 1) s",
+            "SELECT count(pg_advisory_xact_lock(hashtext($1), b)) FROM"
+            " (SELECT DISTINCT (hashtextextended(k, 0) & $3)::int4 AS b"
+            "  FROM unnest($2::text[]) k ORDER BY 1) s",
+            projector,
             names,
+            LOCK_BUCKETS - 1,
         )
 
 

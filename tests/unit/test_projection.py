@@ -297,3 +297,12 @@ def test_a_resolved_stage_change_and_its_bare_copy_keep_the_lead() -> None:
 
     assert changes.stage_changes == reverse.stage_changes
     assert next(iter(changes.stage_changes.values())).lead_id == "L1"
+
+
+def test_a_batch_locks_its_leads_and_opportunities_and_merges_lock_their_survivors() -> None:
+    from funnel.projection import survivor_keys, touched_keys
+    from tests.funnel_factories import stage_change
+
+    facts = [page_view("L1", day(0)), stage_change("L2", "O7", "demo", day(1))]
+    assert touched_keys(facts) == {"lead:L1", "lead:L2", "opportunity:O7"}
+    assert survivor_keys({"L9": "L1"}) == {"lead:L1"}
