@@ -20,6 +20,9 @@ from services.channels.config import DEFAULT_BOT_USER_AGENTS, AdPushProfile, Wec
 # Only their SHA-256 digests are configured; the raw values live in docs and demo tooling.
 DEV_WRITE_KEY = "wk_dev_leadfunnel"
 DEV_READ_TOKEN = "rt_dev_leadfunnel"
+# Development master key of the PII vault (base64 of 32 bytes): every process warns while it is
+# in use. Production sets LEADFUNNEL_PII_MASTER_KEY from a secret store (docs/privacy.md).
+DEV_PII_MASTER_KEY = "zQyYLWPVJWwXaPfZDEQtfZpsznamYRRJVKOLF0Prv44="
 
 
 def sha256_hex(secret: str) -> str:
@@ -103,6 +106,11 @@ class Settings(BaseSettings):
     write_keys: list[WriteKey] = [WriteKey(name="dev", sha256=sha256_hex(DEV_WRITE_KEY))]
     read_token_sha256s: list[str] = [sha256_hex(DEV_READ_TOKEN)]
     pii_hmac_secret: str = Field(default="dev-only-pii-secret-change-me", repr=False)
+    # the PII vault (services/vault, docs/privacy.md): master key wrapping the per-person data
+    # keys, retired master keys still unwrapping until `ops vault rewrap`, ingest's key cache
+    pii_master_key: str = Field(default=DEV_PII_MASTER_KEY, repr=False)
+    pii_previous_master_keys: list[str] = Field(default=[], repr=False)
+    vault_key_cache_seconds: float = Field(default=60.0, ge=0)
     default_phone_region: str = "CN"
     ingest_max_event_bytes: int = 32 * 1024
     ingest_max_batch_bytes: int = 500 * 1024

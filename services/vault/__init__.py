@@ -1,0 +1,1 @@
+"""The PII vault: contact details sealed with per-person data keys kept in PostgreSQL."""
