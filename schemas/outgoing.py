@@ -40,6 +40,12 @@ class ScoreChanged(Contract):
     cause: Literal["event", "decay", "merge"] = Field(
         default="event", description="an event scored, a decay sweep ran, or two leads merged"
     )
+    reached: dict[Tier, AwareDatetime] | None = Field(
+        default=None,
+        description="per tier above lead, when the lead's own timeline (its events in event"
+        " time, whatever order they arrived in) first met that tier or a higher one; absent"
+        " from records written before it existed (then the promotions say when)",
+    )
 
 
 class LeadPromoted(Contract):
@@ -90,6 +96,15 @@ class NurtureSuggested(Contract):
     content_pack: str
     interests: list[str]
     channels: list[Literal["email", "sms", "wecom"]]
+    occurred_at: AwareDatetime
+
+
+class PersonErased(Contract):
+    """A person was erased (their data keys deleted): every consumer forgets these leads."""
+
+    kind: Literal["person_erased"] = "person_erased"
+    erasure_id: str
+    lead_ids: list[str] = Field(min_length=1, description="the lead and every lead merged into it")
     occurred_at: AwareDatetime
 
 

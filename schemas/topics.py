@@ -40,6 +40,8 @@ LEAD_SCORES = TopicSpec("leads.scores", "lead_id", "ScoreChanged", cleanup_polic
 PROMOTIONS = TopicSpec("leads.promotions", "lead_id", "LeadPromoted, LeadDemoted")
 # published by the scoring worker's identity agent; consumers also take a bare CRM `Event`
 SALES_STAGES = TopicSpec("sales.stages", "opportunity_id", "ResolvedEvent")
+# erasures are replayed by every rebuild and rescore, so they are kept forever (they hold no PII)
+ERASURES = TopicSpec("people.erasures", "lead_id", "PersonErased")
 ALERTS = TopicSpec("alerts", "subject id", "Alert", retention_ms=90 * DAYS)
 DEAD_LETTERS = TopicSpec("dead-letters", "source topic", "DeadLetter", retention_ms=30 * DAYS)
 
@@ -50,6 +52,7 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     LEAD_SCORES,
     PROMOTIONS,
     SALES_STAGES,
+    ERASURES,
     ALERTS,
     DEAD_LETTERS,
 )
