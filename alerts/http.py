@@ -94,7 +94,7 @@ def health_check_router(settings: Settings, dependencies: Sequence[Any] = ()) ->
     ) -> HealthCheckOut:
         """The month's four indicators with value, normal and alarm range, status and action."""
         if not FIRST_YEAR <= int(month[:4]) <= LAST_YEAR:
-            raise invalid_query("month", f"year must be {FIRST_YEAR}..{LAST_YEAR}", month)
+            raise invalid_query("month", f"year must be {FIRST_YEAR}..{LAST_YEAR}")
         async with pool.acquire() as conn:
             report = await health_report(conn, settings, month, as_of)
         if as_of is None and report.as_of > (now := datetime.now(UTC)):

@@ -13,6 +13,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from schemas.storable import unstorable
+from services.http_errors import ERROR_SCHEMA, api_error, error_body
 
 ReadinessCheck = Callable[[], Awaitable[None]]
 
@@ -22,12 +23,9 @@ def json_response(payload: object, status_code: int = 200) -> Response:
     return Response(orjson.dumps(payload), status_code=status_code, media_type="application/json")
 
 
-def invalid_query(name: str, message: str, value: object = None) -> HTTPException:
-    """A 422 shaped like FastAPI's own validation errors (the schema OpenAPI declares)."""
-    error: dict[str, object] = {"type": "value_error", "loc": ["query", name], "msg": message}
-    if value is not None:
-        error["input"] = str(value)
-    return HTTPException(422, [error])
+def invalid_query(name: str, message: str) -> HTTPException:
+    """A 422 naming the query parameter, in the one error body (as FastAPI's own are answered)."""
+    return api_error(422, "invalid_query", f"query parameter {name!r}: {message}", f"/query/{name}")
 
 
 def storable_query(request: Request) -> None:
@@ -35,9 +33,7 @@ def storable_query(request: Request) -> None:
     for name, value in request.query_params.multi_items():
         problem = unstorable(value)
         if problem is not None:
-            raise invalid_query(
-                name, f"{problem[1]} is not accepted", value.replace("\x00", "\\u0000")
-            )
+            raise invalid_query(name, f"{problem[1]} is not accepted")
 
 
 def utc_or_422(name: str, at: datetime) -> datetime:
@@ -45,7 +41,7 @@ def utc_or_422(name: str, at: datetime) -> datetime:
     try:
         return at.astimezone(UTC)
     except OverflowError as error:
-        raise invalid_query(name, "not a representable UTC time", at.isoformat()) from error
+        raise invalid_query(name, "not a representable UTC time") from error
 
 
 def kafka_check(client: AIOKafkaClient) -> ReadinessCheck:
@@ -83,6 +79,11 @@ async def _failures(checks: Mapping[str, ReadinessCheck], timeout: float) -> dic
     return {name: reason for name, reason in zip(checks, results, strict=True) if reason}
 
 
+def _probe_answer(description: str) -> dict[str, object]:
+    # The one error body, with the probe's own fields (`status`, `reason` / `failures`) beside it.
+    return {"description": description, "content": {"application/json": {"schema": ERROR_SCHEMA}}}
+
+
 def ops_router(
     checks: Callable[[], Mapping[str, ReadinessCheck]],
     timeout: float,
@@ -97,20 +98,21 @@ def ops_router(
 
     @router.get(
         "/healthz",
-        responses={503: {"description": "The process answers but its work loop is stuck"}},
+        responses={503: _probe_answer("The process answers but its work loop is stuck")},
     )
     async def healthz() -> Response:
         """Alive: the process answers and its work loop turns."""
         reason = stalled()
         if reason is not None:
-            return json_response({"status": "stalled", "reason": reason}, 503)
+            body = {**error_body("stalled", reason), "status": "stalled", "reason": reason}
+            return json_response(body, 503)
         return json_response({"status": "ok"})
 
     @router.get(
         "/readyz",
         responses={
             200: {"content": {"application/json": {"schema": {"type": "object"}}}},
-            503: {"description": "A dependency did not answer: `failures` names it"},
+            503: _probe_answer("A dependency did not answer: `failures` names it"),
         },
     )
     async def readyz() -> Response:
@@ -118,7 +120,9 @@ def ops_router(
         current = checks()
         failures = await _failures(current, timeout)
         if failures:
-            return json_response({"status": "unavailable", "failures": failures}, 503)
+            message = "not ready: " + ", ".join(sorted(failures))
+            body = {**error_body("unavailable", message), "status": "unavailable"}
+            return json_response({**body, "failures": failures}, 503)
         return json_response({"status": "ready", "checked": sorted(current)})
 
     @router.get(

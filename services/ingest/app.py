@@ -10,10 +10,11 @@ from fastapi import FastAPI
 from services.channels.ads import ads_router
 from services.channels.collector import collector_router
 from services.channels.wechat import wechat_router
+from services.http_errors import install_error_format
 from services.ingest.auth import KeyRing
 from services.ingest.handling import Ingest
 from services.ingest.metrics_middleware import MetricsMiddleware
-from services.ingest.openapi_docs import install
+from services.ingest.openapi_docs import WRITE_KEY_SCHEMES, install, write_key_security
 from services.ingest.publisher import Publisher, create_producer
 from services.ingest.ratelimit import RateLimiter
 from services.ingest.routes import segment_router
@@ -33,7 +34,8 @@ DESCRIPTION = """Behaviour events in, durably in Kafka out.
 * **Native API** (`/v1/events`, `/v1/events/batch`) and **CRM** (`/v1/crm/...`): Basic or Bearer.
 
 A 2xx means Kafka acknowledged (acks=all). 503 + Retry-After: retry with the same ids.
-Errors: `{"code", "message", "pointer"}`, the pointer naming the field (RFC 6901).
+Every error, of every route (unknown routes too): `{"code", "message", "pointer"}`, the pointer
+naming the field (RFC 6901).
 Emails and phones are normalised and HMAC-hashed here; raw values never reach Kafka.
 """
 
@@ -82,4 +84,5 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(RequestIdMiddleware)  # outermost: every line of a request carries it
     install(app)
+    install_error_format(app, WRITE_KEY_SCHEMES, write_key_security)
     return app

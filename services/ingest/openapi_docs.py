@@ -8,18 +8,12 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import TypeAdapter
 
+from services.http_errors import ERROR_REF
+
 _COMPONENTS: dict[str, Any] = {}
 _REF = "#/components/schemas/{model}"
 
-ERROR = {
-    "type": "object",
-    "properties": {
-        "code": {"type": "string", "examples": ["invalid_value"]},
-        "message": {"type": "string"},
-        "pointer": {"type": "string", "description": "JSON pointer of the offending field"},
-    },
-    "required": ["code", "message", "pointer"],
-}
+ERROR = ERROR_REF  # services/http_errors.py: the one error body of both services
 ANSWERS: dict[int | str, dict[str, Any]] = {
     400: {"description": "Invalid JSON or field (see `pointer`)"},
     401: {"description": "Missing or unknown write key"},
@@ -53,6 +47,29 @@ def request_body(annotation: Any, examples: dict[str, Any]) -> dict[str, Any]:
         "examples": {name: {"value": value} for name, value in examples.items()},
     }
     return {"requestBody": {"required": True, "content": {"application/json": content}}}
+
+
+WRITE_KEY_SCHEMES: dict[str, dict[str, Any]] = {
+    "writeKey": {
+        "type": "http",
+        "scheme": "basic",
+        "description": "the write key as HTTP Basic user name, empty password (Segment's SDKs);"
+        " Segment calls may carry `writeKey` in the body instead",
+    },
+    "writeKeyBearer": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "the write key as a Bearer token",
+    },
+}
+_WRITE_KEY = [{"writeKey": []}, {"writeKeyBearer": []}]
+
+
+def write_key_security(path: str) -> list[dict[str, list[str]]] | None:
+    """The write key guards every /v1 route but the channel webhooks (they verify signatures)."""
+    if path.startswith("/v1/") and not path.startswith("/v1/channels/"):
+        return _WRITE_KEY
+    return None
 
 
 def install(app: FastAPI) -> None:

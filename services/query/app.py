@@ -14,6 +14,7 @@ from fastapi import Depends, FastAPI
 from alerts.http import health_check_router
 from funnel.stages import stage_order
 from services.dashboard import dashboard_router
+from services.http_errors import install_error_format
 from services.logs import RequestIdMiddleware
 from services.ops_http import kafka_check, ops_router, postgres_check, storable_query
 from services.pii import PiiHasher
@@ -52,7 +53,8 @@ def create_app(settings: Settings) -> FastAPI:
         title="leadfunnel query",
         version="0.1.0",
         description="Funnel analytics and lead look-ups from the PostgreSQL read models."
-        " Every /v1 route needs a read token: `Authorization: Bearer <token>`.",
+        " Every /v1 route needs a read token: `Authorization: Bearer <token>`. Every error"
+        ' (unknown routes and invalid parameters too) is `{"code", "message", "pointer"}`.',
         lifespan=lifespan,
         dependencies=[Depends(storable_query)],
     )
@@ -74,4 +76,5 @@ def create_app(settings: Settings) -> FastAPI:
         )
     )
     app.add_middleware(RequestIdMiddleware)
+    install_error_format(app)
     return app

@@ -18,7 +18,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from services.access import Principal, Role, find_principal
 from services.settings import Settings, sha256_hex
 
-bearer = HTTPBearer(auto_error=False, description="a read token (not an ingest write key)")
+bearer = HTTPBearer(
+    auto_error=False, scheme_name="readToken", description="a read token (not an ingest write key)"
+)
 CACHE_SECONDS = 5.0
 CONFIGURED = Principal("configured", Role.MANAGER)
 

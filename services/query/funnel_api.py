@@ -60,7 +60,7 @@ def funnel_query(
         if at is not None:
             utc_or_422(name, at)
     if start is not None and end is not None and end < start:
-        raise invalid_query("to", "`to` is before `from`", to)
+        raise invalid_query("to", "`to` is before `from`")
     return FunnelQuery.model_validate(
         {"from": start, "to": end, "channel": channel, "campaign": campaign, "group_by": group_by}
     )

@@ -48,8 +48,8 @@ def lead_filter(
     try:
         cutoff = given - timedelta(days=stale_days)
     except OverflowError as error:  # before year 1: no timestamp to compare with
-        name, value = ("as_of", as_of) if as_of is not None else ("stale_days", stale_days)
-        raise invalid_query(name, "`as_of` minus `stale_days` is before year 1", value) from error
+        name = "as_of" if as_of is not None else "stale_days"
+        raise invalid_query(name, "`as_of` minus `stale_days` is before year 1") from error
     return LeadFilter(
         tier=tier.value if tier else None,
         channel=channel,

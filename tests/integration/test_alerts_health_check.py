@@ -13,6 +13,7 @@ from prometheus_client import REGISTRY
 
 from alerts.http import health_check_router
 from schemas.outgoing import AlertKind
+from services.http_errors import install_error_handlers
 from services.settings import Settings
 from tests.funnel_factories import page_view
 from tests.integration.alerts_fixtures import (  # noqa: F401 (fixture)
@@ -43,6 +44,7 @@ async def client(march: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """The router mounted on a FastAPI app with an asyncpg pool, as the query app mounts it."""
     app = FastAPI()
     app.include_router(health_check_router(march))
+    install_error_handlers(app)
     app.state.pool = await asyncpg.create_pool(march.database_url, min_size=1, max_size=2)
     transport = httpx.ASGITransport(app=app)
     try:
@@ -98,7 +100,8 @@ async def test_a_malformed_month_is_a_422_naming_the_parameter(
 ) -> None:
     answer = await client.get("/v1/health-check", params={"month": month})
     assert answer.status_code == 422
-    assert answer.json()["detail"][0]["loc"] == ["query", "month"]
+    assert answer.json()["code"] == "invalid_query"
+    assert answer.json()["pointer"] == "/query/month"
 
 
 async def test_the_closed_month_raises_each_red_indicator_and_busy_owner_once(
