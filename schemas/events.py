@@ -5,9 +5,23 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    TypeAdapter,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
-SCHEMA_VERSION: Literal[1] = 1
+SchemaVersion = Literal[1, 2]
+SCHEMA_VERSION: SchemaVersion = 2  # the newest contract; docs/ingest.md "Versions"
+UNNAMED_VERSION: SchemaVersion = 1  # what an envelope naming no version is: producers before v2
+WON_STAGE = "won"  # the terminal won stage of every configured stage list (funnel/stages.py)
 
 
 class Channel(StrEnum):
@@ -170,6 +184,24 @@ class SalesStageChanged(Contract):
     lost_reason: str | None = Field(default=None, max_length=500)
 
 
+class SalesStageChangedV2(SalesStageChanged):
+    """Version 2: the owner always, and a won deal's amount and currency."""
+
+    owner: str = Field(min_length=1, max_length=200, description="the sales rep")
+    # validate_default: a won stage with no amount (or currency) at all is caught too.
+    amount: float | None = Field(default=None, ge=0, validate_default=True)
+    currency: str | None = Field(default=None, min_length=3, max_length=3, validate_default=True)
+
+    @field_validator("amount", "currency")
+    @classmethod
+    def _required_when_won(cls, value: object, info: ValidationInfo) -> object:
+        if value is None and info.data.get("stage") == WON_STAGE:
+            raise PydanticCustomError(
+                "missing", "Field required when the stage is won (schema version 2)"
+            )
+        return value
+
+
 class CommunicationLogged(Contract):
     communication_id: str = Field(min_length=1, max_length=200)
     kind: Literal["call", "meeting", "visit", "wechat", "email", "other"] = "other"
@@ -178,11 +210,25 @@ class CommunicationLogged(Contract):
     need_identified: bool = False
     next_step_agreed: bool = False
     referral_obtained: bool = False
+    minutes_uploaded: bool = Field(default=False, description="complete meeting minutes uploaded")
 
     @property
     def is_effective(self) -> bool:
         """Only effective communication counts: a need, a next step or a referral."""
         return self.need_identified or self.next_step_agreed or self.referral_obtained
+
+
+class CommunicationLoggedV2(CommunicationLogged):
+    """Version 2: the owner always."""
+
+    owner: str = Field(min_length=1, max_length=200, description="the sales rep")
+
+
+class FeedbackGiven(Contract):
+    score: int = Field(ge=0, le=10, description="NPS-style: 0 (never) .. 10 (surely) recommend")
+    owner: str | None = Field(default=None, max_length=200, description="the rep it is about")
+    opportunity_id: str | None = Field(default=None, max_length=200)
+    comment: str | None = Field(default=None, max_length=500)
 
 
 class Identify(Contract):
@@ -205,7 +251,7 @@ class EnvelopeBase(Contract):
     occurred_at: AwareDatetime
     received_at: AwareDatetime
     source: str = Field(min_length=1, max_length=100, description="write key name")
-    schema_version: Literal[1] = SCHEMA_VERSION
+    schema_version: SchemaVersion = UNNAMED_VERSION
     identities: Identities
     campaign: str | None = Field(default=None, max_length=200)
     context: dict[str, Any] = Field(default_factory=dict, description="user agent, locale, …")
@@ -282,13 +328,40 @@ class AdLeadSubmittedEvent(EnvelopeBase):
 
 
 class SalesStageChangedEvent(EnvelopeBase):
+    """A stage change of either version (match on this); decode with `parse_event`."""
+
     type: Literal["sales_stage_changed"] = "sales_stage_changed"
     properties: SalesStageChanged
 
 
+class SalesStageChangedV1Event(SalesStageChangedEvent):
+    schema_version: Literal[1] = 1
+
+
+class SalesStageChangedV2Event(SalesStageChangedEvent):
+    schema_version: Literal[2] = 2
+    properties: SalesStageChangedV2
+
+
 class CommunicationLoggedEvent(EnvelopeBase):
+    """A communication of either version (match on this); decode with `parse_event`."""
+
     type: Literal["communication_logged"] = "communication_logged"
     properties: CommunicationLogged
+
+
+class CommunicationLoggedV1Event(CommunicationLoggedEvent):
+    schema_version: Literal[1] = 1
+
+
+class CommunicationLoggedV2Event(CommunicationLoggedEvent):
+    schema_version: Literal[2] = 2
+    properties: CommunicationLoggedV2
+
+
+class FeedbackGivenEvent(EnvelopeBase):
+    type: Literal["feedback_given"] = "feedback_given"
+    properties: FeedbackGiven
 
 
 class IdentifyEvent(EnvelopeBase):
@@ -300,6 +373,28 @@ class CustomEvent(EnvelopeBase):
     type: Literal["custom"] = "custom"
     properties: Custom
 
+
+def _version_tag(value: Any) -> str:
+    given = value.get("schema_version") if isinstance(value, dict) else value.schema_version
+    return "2" if given == 2 else "1"  # anything else fails version 1's Literal[1], by name
+
+
+# Types whose contract differs by version: decoded as the version the envelope names.
+SalesStageChange = Annotated[
+    Annotated[SalesStageChangedV1Event, Tag("1")] | Annotated[SalesStageChangedV2Event, Tag("2")],
+    Discriminator(_version_tag),
+]
+Communication = Annotated[
+    Annotated[CommunicationLoggedV1Event, Tag("1")]
+    | Annotated[CommunicationLoggedV2Event, Tag("2")],
+    Discriminator(_version_tag),
+]
+VERSIONED_MODELS: dict[tuple[str, int], type[EnvelopeBase]] = {
+    ("sales_stage_changed", 1): SalesStageChangedV1Event,
+    ("sales_stage_changed", 2): SalesStageChangedV2Event,
+    ("communication_logged", 1): CommunicationLoggedV1Event,
+    ("communication_logged", 2): CommunicationLoggedV2Event,
+}
 
 Event = Annotated[
     PageViewedEvent
@@ -316,17 +411,27 @@ Event = Annotated[
     | WechatMessageSentEvent
     | AdClickedEvent
     | AdLeadSubmittedEvent
-    | SalesStageChangedEvent
-    | CommunicationLoggedEvent
+    | SalesStageChange
+    | Communication
+    | FeedbackGivenEvent
     | IdentifyEvent
     | CustomEvent,
     Field(discriminator="type"),
 ]
 
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
-EVENT_TYPES: tuple[str, ...] = tuple(
-    model.model_fields["type"].default for model in EnvelopeBase.__subclasses__()
-)
+# One model per type, either version (the versioned types' common base): match on these.
+EVENT_MODELS: dict[str, type[EnvelopeBase]] = {
+    model.model_fields["type"].default: model for model in EnvelopeBase.__subclasses__()
+}
+EVENT_TYPES: tuple[str, ...] = tuple(EVENT_MODELS)
+
+
+def event_model(kind: str, version: object) -> type[EnvelopeBase]:
+    """The model to validate an envelope of this type with, for the version it names."""
+    # No version named: version 1. An unknown one: the common model, whose error names 1 and 2.
+    named = UNNAMED_VERSION if version is None else version
+    return VERSIONED_MODELS.get((kind, named), EVENT_MODELS[kind])  # type: ignore[arg-type]
 
 
 def parse_event(data: bytes | str | dict[str, Any]) -> Event:

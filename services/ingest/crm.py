@@ -7,7 +7,14 @@ from typing import Any
 
 from pydantic import AwareDatetime, Field, ValidationError
 
-from schemas.events import CommunicationLogged, Contract, Event, SalesStageChanged
+from schemas.events import (
+    UNNAMED_VERSION,
+    CommunicationLogged,
+    Contract,
+    Event,
+    SalesStageChanged,
+    SchemaVersion,
+)
 from services.ingest.envelope import (
     Stamp,
     build_event,
@@ -28,6 +35,9 @@ class CrmFields(Contract):
         default=None, min_length=1, max_length=128, description="CRM record id; retries reuse it"
     )
     occurred_at: AwareDatetime | None = Field(default=None, description="default: now")
+    schema_version: SchemaVersion = Field(
+        default=UNNAMED_VERSION, description="the contract version; none sent means 1"
+    )
     crm_lead_id: str | None = Field(default=None, min_length=1, max_length=200)
     identities: IdentitiesIn | None = None
     context: dict[str, Any] = Field(default_factory=dict)
@@ -74,11 +84,13 @@ def crm_event(
         return late
     is_stage = isinstance(given, StageChangeIn)
     properties_model = SalesStageChanged if is_stage else CommunicationLogged
-    properties = given.model_dump(include=set(properties_model.model_fields))
+    # Only what the record set: a version 2 record without `owner` is then missing it.
+    properties = given.model_dump(include=set(properties_model.model_fields), exclude_unset=True)
     return build_event(
         {
             "event_id": given.event_id or new_event_id(),
             "type": "sales_stage_changed" if is_stage else "communication_logged",
+            "schema_version": given.schema_version,
             "channel": "crm",
             "occurred_at": occurred_at,
             "received_at": stamp.received_at,
@@ -86,5 +98,11 @@ def crm_event(
             "identities": identities,
             "context": scrub(given.context),
             "properties": properties,
-        }
+        },
+        _flat,
     )
+
+
+def _flat(loc: Sequence[str | int]) -> Sequence[str | int]:
+    # A CRM record is flat: the version's checks on `properties.owner` point at `/owner`.
+    return loc[1:] if loc and loc[0] == "properties" else loc

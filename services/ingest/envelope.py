@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from schemas.events import EnvelopeBase, Event
+from schemas.events import Event, event_model
 from services.ingest.rejections import (
     INVALID_TIMESTAMP,
     INVALID_VALUE,
@@ -20,9 +20,6 @@ from services.ingest.rejections import (
 )
 from services.pii import PiiHasher
 
-EVENT_MODELS: dict[str, type[EnvelopeBase]] = {
-    model.model_fields["type"].default: model for model in EnvelopeBase.__subclasses__()
-}
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 MAX_CLOCK_AHEAD = timedelta(days=1)
 
@@ -100,7 +97,12 @@ def build_event(
 ) -> Event | Rejection:
     """Validate the final envelope; errors name the field the way the client spelled it."""
     try:
-        return EVENT_MODELS[fields["type"]].model_validate(fields)  # type: ignore[return-value]
+        model = event_model(fields["type"], fields.get("schema_version"))
+        properties, wanted = fields.get("properties"), model.model_fields["properties"].annotation
+        if isinstance(properties, BaseModel) and not isinstance(properties, wanted):  # type: ignore[arg-type]
+            # Validated as version 1's properties: checked again as the version's, as sent.
+            fields = {**fields, "properties": properties.model_dump(exclude_unset=True)}
+        return model.model_validate(fields)  # type: ignore[return-value]
     except ValidationError as error:
         return from_validation_error(error, rename)
 

@@ -52,8 +52,17 @@ NATIVE_WECHAT_QR: dict[str, Any] = {
     "properties": {"scene": "expo-booth-7"},
 }
 NATIVE_BATCH: dict[str, Any] = {"events": [NATIVE_PAGE_VIEWED, NATIVE_WECHAT_QR]}
+NATIVE_FEEDBACK: dict[str, Any] = {
+    "event_id": "nps-2026-11-88",
+    "type": "feedback_given",
+    "schema_version": 2,
+    "channel": "crm",
+    "identities": {"crm_lead_id": "L-2001"},
+    "properties": {"score": 4, "owner": "zhang.san", "opportunity_id": "OPP-77"},
+}
 CRM_STAGE_CHANGE: dict[str, Any] = {
     "event_id": "crm-opp-77-3",
+    "schema_version": 2,
     "crm_lead_id": "L-2001",
     "opportunity_id": "OPP-77",
     "stage": "demo",
@@ -63,12 +72,31 @@ CRM_STAGE_CHANGE: dict[str, Any] = {
     "owner": "zhang.san",
     "occurred_at": "2026-11-27T10:00:00+08:00",
 }
+CRM_WON: dict[str, Any] = {
+    "event_id": "crm-opp-77-6",
+    "schema_version": 2,
+    "crm_lead_id": "L-2001",
+    "opportunity_id": "OPP-77",
+    "stage": "won",
+    "previous_stage": "contract_approval",
+    "amount": 176000,
+    "currency": "CNY",
+    "owner": "zhang.san",
+}
+CRM_STAGE_CHANGE_V1: dict[str, Any] = {
+    "event_id": "crm-opp-78-1",
+    "crm_lead_id": "L-2002",
+    "opportunity_id": "OPP-78",
+    "stage": "first_contact",
+}
 CRM_COMMUNICATION: dict[str, Any] = {
     "event_id": "crm-call-501",
+    "schema_version": 2,
     "crm_lead_id": "L-2001",
     "communication_id": "call-501",
     "kind": "call",
     "owner": "zhang.san",
     "need_identified": True,
     "next_step_agreed": True,
+    "minutes_uploaded": True,
 }

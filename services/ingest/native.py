@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Union
 
 from pydantic import AwareDatetime, Field, TypeAdapter, ValidationError, create_model
 
-from schemas.events import EVENT_TYPES, Channel, Contract, Custom, Event, Identify, Identities
-from services.ingest.envelope import (
+from schemas.events import (
     EVENT_MODELS,
+    EVENT_TYPES,
+    UNNAMED_VERSION,
+    Channel,
+    Contract,
+    Custom,
+    Event,
+    Identify,
+    Identities,
+    SchemaVersion,
+)
+from services.ingest.envelope import (
     Stamp,
     adopt_pii,
     build_event,
@@ -48,7 +58,9 @@ class EnvelopeIn(Contract):
     channel: Channel
     occurred_at: AwareDatetime | None = Field(default=None, description="default: now")
     sent_at: AwareDatetime | None = Field(default=None, description="client clock at send time")
-    schema_version: Literal[1] = 1
+    schema_version: SchemaVersion = Field(
+        default=UNNAMED_VERSION, description="the contract version; none sent means 1"
+    )
     identities: IdentitiesIn  # type: ignore[valid-type]
     campaign: str | None = Field(default=None, max_length=200)
     context: dict[str, Any] = Field(default_factory=dict)
@@ -100,6 +112,7 @@ def native_event(data: Any, stamp: Stamp) -> Event | Rejection:
         {
             "event_id": given.event_id or new_event_id(),
             "type": given.type,
+            "schema_version": given.schema_version,
             "channel": given.channel,
             "occurred_at": occurred_at,
             "received_at": stamp.received_at,

@@ -34,7 +34,11 @@ def native_router(settings: Settings) -> APIRouter:
     one, many = settings.ingest_max_event_bytes, settings.ingest_max_batch_bytes
     event = Endpoint("/v1/events", one, single, _native, False)
     batch = Endpoint("/v1/events/batch", many, array("events", one), _native, True)
-    examples = {"page viewed": ex.NATIVE_PAGE_VIEWED, "WeChat QR scan": ex.NATIVE_WECHAT_QR}
+    examples = {
+        "page viewed": ex.NATIVE_PAGE_VIEWED,
+        "WeChat QR scan": ex.NATIVE_WECHAT_QR,
+        "customer feedback (v2)": ex.NATIVE_FEEDBACK,
+    }
 
     @router.post(
         "",
@@ -96,7 +100,12 @@ def crm_router(settings: Settings) -> APIRouter:
         operation_id="crm_stage_changes",
         responses=BATCH_ANSWERS,
         openapi_extra=request_body(
-            StageChangeIn | list[StageChangeIn], {"stage change": ex.CRM_STAGE_CHANGE}
+            StageChangeIn | list[StageChangeIn],
+            {
+                "stage change (v2)": ex.CRM_STAGE_CHANGE,
+                "won (v2: amount and currency)": ex.CRM_WON,
+                "stage change (v1)": ex.CRM_STAGE_CHANGE_V1,
+            },
         ),
     )
     async def post_stage_changes(request: Request, ingest: IngestDep) -> Response:

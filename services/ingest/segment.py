@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from schemas.events import Channel, Event
+from schemas.events import EVENT_MODELS, Channel, Event
 from services.ingest.envelope import (
-    EVENT_MODELS,
     Stamp,
     build_event,
     check_time,

@@ -62,7 +62,7 @@ def test_native_event_without_id_gets_a_generated_one() -> None:
         ),
         ({"properties": {}}, "missing_field", "/properties/url"),
         ({"received_at": "2026-11-27T09:00:00Z"}, "unknown_field", "/received_at"),
-        ({"schema_version": 2}, "invalid_value", "/schema_version"),
+        ({"schema_version": 3}, "invalid_value", "/schema_version"),
     ],
 )
 def test_invalid_native_events_are_rejected_naming_the_field(
