@@ -40,7 +40,9 @@ def register(w: ScoringWorker) -> None:
     """Attach the identity agent, the scoring agent, the sweep timer and the gauges to the app."""
     app, s = w.app, w.settings
     raw_and_hops = app.topic(w.raw_topic, w.names[Out.HOPS], key_type=bytes, value_type=bytes)
-    lead_inputs = app.topic(w.names[Out.LEAD_INPUTS], key_type=bytes, value_type=bytes)
+    lead_inputs = app.topic(
+        w.names[Out.LEAD_INPUTS], w.erasure_topic, key_type=bytes, value_type=bytes
+    )
     size, within = s.scoring_batch_size, s.scoring_batch_within_seconds
 
     @app.agent(raw_and_hops, name="resolve-identities")

@@ -11,13 +11,14 @@ from datetime import datetime
 
 from pydantic import ValidationError
 
-from schemas.outgoing import LeadDemoted, LeadPromoted, LeadsMerged, Tier
+from schemas.outgoing import LeadDemoted, LeadPromoted, LeadsMerged, PersonErased, Tier
 from scoring.clock import DAY_US, to_us
 from scoring.effects import Effects, Out, Overlay
 from scoring.engine import Admission, admit_and_apply, merge, sweep, tombstone
 from scoring.identity import reconcile
 from scoring.messages import (
     AbsorbLead,
+    ForgetLead,
     MergeLead,
     ScoreEvent,
     SweepLeads,
@@ -28,6 +29,21 @@ from scoring.nurture import suggest_nurture
 from scoring.resolving import Record, dead_letter
 from scoring.rules import RuleSet
 from scoring.state import LeadState, new_lead
+
+# An erased lead's state: nothing but its id and this mark where a merged lead names its survivor
+# (never a lead id, which all start with `lead_`). Events, merges and hand-overs that still reach
+# it are dropped, so replays and late events never rebuild what was erased (docs/privacy.md).
+ERASED = "erased"
+
+
+def erased(lead_id: str) -> LeadState:
+    """The tombstone an erasure leaves: no score, no counts, no event ids."""
+    return LeadState(lead_id=lead_id, merged_into=ERASED)
+
+
+def is_erased(state: LeadState | None) -> bool:
+    """Whether this state is an erasure's tombstone."""
+    return state is not None and state.merged_into == ERASED
 
 
 class Tables:
@@ -82,11 +98,38 @@ class Folder:
                 self.absorb(message, tables, fx)
             case SweepLeads():
                 self.sweep(message, tables, fx)
+            case ForgetLead():
+                self.forget(message, tables, fx)
+
+    def on_erasure(self, record: Record, fx: Effects, now: datetime) -> None:
+        """A `PersonErased`: one `ForgetLead` to each erased lead's own partition."""
+        try:
+            erasure = PersonErased.model_validate_json(record.value or b"")
+        except ValidationError as error:
+            fx.dead_letter(dead_letter(record, error, now))
+            return
+        for lead_id in erasure.lead_ids:
+            forget = ForgetLead(lead_id=lead_id, erasure_id=erasure.erasure_id)
+            fx.send(Out.LEAD_INPUTS, lead_id, encode(forget))
+
+    def forget(self, message: ForgetLead, tables: Tables, fx: Effects) -> None:
+        """Replace the lead's state by the erasure tombstone; forget its identity keys."""
+        lead_id = message.lead_id
+        fx.count("erased")
+        tables.leads.set(lead_id, erased(lead_id))
+        if tables.identities.get(lead_id):
+            tables.identities.set(lead_id, ())
+        if tables.nurtured.get(lead_id):
+            tables.nurtured.set(lead_id, "")
+        fx.schedule[lead_id] = False
 
     def score(self, message: ScoreEvent, tables: Tables, fx: Effects) -> None:
         """Score an event, or forward it when its lead was merged away."""
         lead_id, event = message.lead_id, message.event
         state = tables.lead(lead_id)
+        if is_erased(state):
+            fx.count("admission", ERASED)
+            return
         admission, after, emitted = admit_and_apply(state, event, self.rules)
         fx.count("admission", admission.value)
         if admission is Admission.MERGED:
@@ -105,6 +148,8 @@ class Folder:
         """At the merged lead: send its state to the survivor and leave a forwarding tombstone."""
         merged_id, survivor = message.merge.merged_lead_id, message.merge.surviving_lead_id
         state = tables.lead(merged_id)
+        if is_erased(state):
+            return  # nothing left to hand over
         if state.merged_into is None:
             keys = tables.identities.get(merged_id) or ()
             absorb = AbsorbLead(merge=message.merge, state=state, identities=keys)
@@ -122,6 +167,8 @@ class Folder:
         """At the survivor: fold the merged lead in (or pass it on if the survivor was merged)."""
         survivor_id = message.merge.surviving_lead_id
         survivor = tables.lead(survivor_id)
+        if is_erased(survivor):
+            return  # an erased person absorbs nothing
         if survivor.merged_into is not None:
             onward = message.model_copy(update={"merge": _renamed(message, survivor.merged_into)})
             fx.send(Out.LEAD_INPUTS, survivor.merged_into, encode(onward))

@@ -65,7 +65,17 @@ class SweepLeads(Contract):
     lead_ids: tuple[str, ...]
 
 
-LeadInput = Annotated[ScoreEvent | MergeLead | AbsorbLead | SweepLeads, Field(discriminator="kind")]
+class ForgetLead(Contract):
+    """Keyed by an erased lead: forget its state for good (a `PersonErased`, fanned out)."""
+
+    kind: Literal["forget"] = "forget"
+    lead_id: str
+    erasure_id: str
+
+
+LeadInput = Annotated[
+    ScoreEvent | MergeLead | AbsorbLead | SweepLeads | ForgetLead, Field(discriminator="kind")
+]
 LEAD_INPUT: TypeAdapter[LeadInput] = TypeAdapter(LeadInput)
 
 

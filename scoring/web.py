@@ -15,6 +15,7 @@ import orjson
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from scoring.explain import explain
+from scoring.folding import is_erased
 from scoring.worker import ScoringWorker
 from services.settings import sha256_hex
 
@@ -41,7 +42,7 @@ def _auth_failure(w: ScoringWorker, web: Any, request: Any) -> Any | None:
 def lead_score(w: ScoringWorker, lead_id: str) -> tuple[int, dict[str, Any]]:
     """The score answer for a lead: 200 with the explanation, 307 to its survivor, or 404."""
     state = w.read_lead(lead_id)
-    if state is None:
+    if state is None or is_erased(state):
         return 404, {"detail": f"no lead {lead_id}"}
     if state.merged_into is not None:
         return 307, {"lead_id": lead_id, "merged_into": state.merged_into}

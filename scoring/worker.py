@@ -27,6 +27,7 @@ from aiokafka.partitioner import murmur2
 
 from schemas.topics import (
     DEAD_LETTERS,
+    ERASURES,
     LEAD_EVENTS,
     LEAD_MERGES,
     LEAD_SCORES,
@@ -140,6 +141,7 @@ class ScoringWorker:
             Out.DEAD_LETTERS: DEAD_LETTERS.name(public),
         }
         self.raw_topic = RAW_EVENTS.name(public)
+        self.erasure_topic = ERASURES.name(public)  # read by the scoring agent (docs/privacy.md)
         self.partition_of: Callable[[str], int] = lru_cache(maxsize=65_536)(self._partition_of)
         self.identities = self._table("identities")
         self.leads = self._table("leads")
@@ -245,7 +247,11 @@ class ScoringWorker:
         fx = Effects()
         for event in events:
             record = _record(event)
-            _guarded(lambda: self.folder.on_input(record, tables, fx, now), record, fx, now)  # noqa: B023
+            if record.topic == self.erasure_topic:
+                decide = lambda: self.folder.on_erasure(record, fx, now)  # noqa: B023, E731
+            else:
+                decide = lambda: self.folder.on_input(record, tables, fx, now)  # noqa: B023, E731
+            _guarded(decide, record, fx, now)
         states = {lead_id: codec.encode(state) for lead_id, state in leads.changed.items()}
         keys = {k: orjson.dumps(v) for k, v in tables.identities.changed.items()}
         nurtured = {k: v.encode() for k, v in tables.nurtured.changed.items()}
