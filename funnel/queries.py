@@ -116,6 +116,7 @@ class LeadFilter:
     # a search: leads holding one of these identity keys, or with this lead id
     identities: tuple[str, ...] | None = None
     lead_id: str | None = None
+    company_token: str | None = None  # a company-name prefix's blind-index token (privacy.md)
 
 
 def encode_cursor(score: float, lead_id: str) -> str:
@@ -153,11 +154,18 @@ def _lead_where(f: LeadFilter, after: tuple[float, str] | None) -> tuple[str, li
     if f.active_since is not None:
         add("last_activity_at >= {}", f.active_since)
     if f.identities is not None:
+        company = (
+            " OR lead_id IN (SELECT c.lead_id FROM lead_contacts c"
+            " WHERE c.company_index @> ARRAY[{}]::text[])"
+            if f.company_token
+            else ""
+        )
         add(
             "(lead_id IN (SELECT i.lead_id FROM lead_identities i WHERE i.identity = ANY({}))"
-            " OR lead_id = {})",
+            f" OR lead_id = {{}}{company})",
             list(f.identities),
             f.lead_id or "",
+            *([f.company_token] if f.company_token else []),
         )
     if after is not None:
         add("(score < {} OR (score = {} AND lead_id > {}))", after[0], after[0], after[1])

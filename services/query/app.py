@@ -18,10 +18,11 @@ from services.http_errors import install_error_format
 from services.logs import RequestIdMiddleware
 from services.ops_http import kafka_check, ops_router, postgres_check, storable_query
 from services.pii import PiiHasher
-from services.query import funnel_api, leads_api
+from services.query import funnel_api, leads_api, people_api
 from services.query.auth import ReadAccess
 from services.query.telemetry import instrument
 from services.settings import Settings
+from services.vault.keys import KeyStore, MasterKeys, warn_if_development_key
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -46,6 +47,7 @@ def create_app(settings: Settings) -> FastAPI:
         try:
             yield
         finally:
+            await people_api.close_producer(app.state)
             await app.state.kafka.close()
             await app.state.pool.close()
 
@@ -61,8 +63,12 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.stage_order = stage_order(settings.sales_stages)
     app.state.hasher = PiiHasher(settings.pii_hmac_secret, settings.default_phone_region)
+    masters = MasterKeys.from_settings(settings.pii_master_key, settings.pii_previous_master_keys)
+    app.state.keys = KeyStore(masters, cache_seconds=0)  # reads see an erasure at once
+    warn_if_development_key(settings.pii_master_key)
     app.include_router(funnel_api.router)
     app.include_router(leads_api.router)
+    app.include_router(people_api.router)
     app.include_router(health_check_router(settings, dependencies=[ReadAccess]))
     app.include_router(dashboard_router(settings))
     instrument(app)

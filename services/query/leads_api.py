@@ -15,10 +15,12 @@ from funnel.queries import LeadFilter
 from schemas.outgoing import Tier
 from services.ops_http import invalid_query, json_response, utc_or_422
 from services.query.auth import PrincipalDep, ReadAccess, visible
+from services.query.contacts import lead_contact, may_read_contact
 from services.query.csv_export import csv_header, csv_row, wants_csv
 from services.query.deps import PoolDep
 from services.query.models import LeadDetail, LeadPage, LeadSummary, ScoreOut
 from services.query.search import MAX_QUERY, search_keys
+from services.vault.crypto import company_query_token
 
 router = APIRouter(prefix="/v1/leads", tags=["leads"], dependencies=[ReadAccess])
 ANSWERS: dict[int | str, dict[str, Any]] = {
@@ -148,7 +150,8 @@ async def get_leads(
         Query(
             min_length=1,
             max_length=MAX_QUERY,
-            description="an email, phone, CRM lead id, WeChat openid/unionid, user id or lead id",
+            description="an email, phone, CRM lead id, WeChat openid/unionid, user id, lead id"
+            " or (contact readers) a company-name prefix of 2+ characters",
         ),
     ] = None,
 ) -> Any:
@@ -166,7 +169,13 @@ async def get_leads(
     if q is not None:
         settings = request.app.state.settings
         keys = search_keys(q, request.app.state.hasher, [a.appid for a in settings.wechat_accounts])
-        chosen = replace(chosen, identities=tuple(keys), lead_id=q.strip())
+        # company names are sealed: matched by blind-index token, for contact readers only
+        company = (
+            company_query_token(settings.pii_hmac_secret, q)
+            if may_read_contact(principal)
+            else None
+        )
+        chosen = replace(chosen, identities=tuple(keys), lead_id=q.strip(), company_token=company)
     if wants_csv(request):  # every page, streamed: `limit` is the JSON page size only
         return StreamingResponse(
             _csv_pages(pool, chosen, after),
@@ -183,6 +192,7 @@ async def get_leads(
 
 @router.get("/{lead_id}", response_model=LeadDetail, responses=NOT_FOUND)
 async def get_lead(
+    request: Request,
     pool: PoolDep,
     principal: PrincipalDep,
     lead_id: str,
@@ -192,7 +202,11 @@ async def get_lead(
     detail = await lead_detail(pool, lead_id, timeline_limit)
     if detail is None or not principal.may_read(detail.profile.owner):
         raise HTTPException(404, f"no lead {lead_id}")
-    return json_response(detail.model_dump(mode="json"))
+    if not may_read_contact(principal):  # analysts: no contact field in the body at all
+        return json_response(detail.model_dump(mode="json", exclude={"contact"}))
+    async with pool.acquire() as conn:
+        contact = await lead_contact(conn, request.app.state.keys, detail.lead_id)
+    return json_response(detail.model_copy(update={"contact": contact}).model_dump(mode="json"))
 
 
 @router.get("/{lead_id}/score", response_model=ScoreOut, responses=NOT_FOUND)

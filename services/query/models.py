@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from services.vault.contact import Contact
+
 GroupBy = Literal["channel", "campaign", "month"]
 
 
@@ -205,3 +207,8 @@ class LeadDetail(BaseModel):
     stage_history: list[StageStayOut]
     communications: list[CommunicationOut]
     timeline: list[TimelineEvent] = Field(description="most recent first")
+    contact: Contact | None = Field(
+        default=None,
+        description="name, email, phone, company, job title, city (newest value of each):"
+        " managers, admins and the owning rep only; absent from an analyst's answer",
+    )

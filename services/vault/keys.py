@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from services.pii import keyed_hash
+from services.settings import DEV_PII_MASTER_KEY
 from services.vault.crypto import (
     SealError,
     master_key_bytes,
@@ -28,6 +29,15 @@ from services.vault.crypto import (
 log = logging.getLogger("vault")
 Connection = Any  # asyncpg ships no type information
 DataKey = tuple[str, bytes]  # (key id, data key)
+
+
+def warn_if_development_key(master_key: str) -> None:
+    """Log a warning when the vault runs on the development master key from the settings."""
+    if master_key.strip() == DEV_PII_MASTER_KEY:
+        log.warning(
+            "the PII vault uses the development master key: set LEADFUNNEL_PII_MASTER_KEY"
+            " (docs/privacy.md) before any real contact details arrive"
+        )
 
 
 def subject_of(secret: str, identity_key: str) -> str:
