@@ -19,7 +19,17 @@ from typing import Any
 import orjson
 
 REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
-EXTRA_FIELDS = ("event_id", "reason", "pointer", "topic", "partition", "offset", "route", "status")
+EXTRA_FIELDS = (
+    "event_id",
+    "reason",
+    "pointer",
+    "topic",
+    "partition",
+    "offset",
+    "route",
+    "status",
+    "erasure_id",
+)
 _GIVEN_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -51,6 +61,17 @@ class JsonLines(logging.Formatter):
         return orjson.dumps(line, default=str).decode()
 
 
+class NoQueryStrings(logging.Filter):
+    """Access-log lines name the path only: query strings carry searched emails and phones."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Cut `?…` off the path argument of uvicorn's access line."""
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            record.args = (*args[:2], args[2].split("?", 1)[0], *args[3:])
+        return True
+
+
 def setup_logging(level: str) -> None:
     """JSON lines on stderr for the root logger and uvicorn's loggers, at `level`."""
     handler = logging.StreamHandler()
@@ -62,6 +83,9 @@ def setup_logging(level: str) -> None:
         logger = logging.getLogger(name)
         logger.handlers[:] = []
         logger.propagate = True
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, NoQueryStrings) for f in access.filters):
+        access.addFilter(NoQueryStrings())
     logging.getLogger("kafka").setLevel(logging.ERROR)  # kafka-python admin chatter
 
 

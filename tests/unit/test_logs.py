@@ -9,7 +9,7 @@ import httpx
 import orjson
 from fastapi import FastAPI
 
-from services.logs import REQUEST_ID, JsonLines, RequestIdMiddleware
+from services.logs import REQUEST_ID, JsonLines, NoQueryStrings, RequestIdMiddleware
 
 
 def formatted(
@@ -70,3 +70,17 @@ async def test_the_clients_request_id_is_used_and_echoed_and_a_missing_one_is_ma
     )
     assert hostile.headers["x-request-id"] != "a b\nc"  # replaced, never echoed
     assert REQUEST_ID.get() is None
+
+
+def test_access_lines_leave_the_query_string_out() -> None:
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5", "DELETE", "/v1/people?email=li%40example.cn", "1.1", 200),
+        None,
+    )
+    assert NoQueryStrings().filter(record)
+    assert record.getMessage() == '127.0.0.1:5 - "DELETE /v1/people HTTP/1.1" 200'
