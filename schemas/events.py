@@ -243,6 +243,19 @@ class Custom(Contract):
 # --- the envelope ----------------------------------------------------------------------------
 
 
+class SealedContact(Contract):
+    """Contact details sealed by the PII vault: only a holder of the person's data key opens them.
+
+    `ciphertext` is URL-safe base64 of nonce ‖ AES-256-GCM ciphertext ‖ tag of the JSON contact
+    (name, email, phone, company, job_title, city), bound to `key_id`; erasure deletes the key.
+    `company_index` holds keyed blind-index tokens of the company name's prefixes, for search.
+    """
+
+    key_id: str = Field(pattern=r"^k_[0-9a-f]{32}$", description="the data key in the vault")
+    ciphertext: str = Field(min_length=16, max_length=8192, pattern=r"^[A-Za-z0-9_-]+$")
+    company_index: list[str] = Field(default_factory=list, max_length=31)
+
+
 class EnvelopeBase(Contract):
     """Fields every event carries, whatever its type."""
 
@@ -255,6 +268,18 @@ class EnvelopeBase(Contract):
     identities: Identities
     campaign: str | None = Field(default=None, max_length=200)
     context: dict[str, Any] = Field(default_factory=dict, description="user agent, locale, …")
+    contact: SealedContact | None = Field(
+        default=None, description="version 2: the person's contact details, sealed by ingest"
+    )
+
+    @field_validator("contact")
+    @classmethod
+    def _contact_is_version_2(cls, value: object, info: ValidationInfo) -> object:
+        if value is not None and info.data.get("schema_version") != 2:
+            raise PydanticCustomError(
+                "version_mismatch", "contact is part of schema version 2: name schema_version 2"
+            )
+        return value
 
 
 class PageViewedEvent(EnvelopeBase):

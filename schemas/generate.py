@@ -18,6 +18,7 @@ from schemas.outgoing import (
     LeadPromoted,
     LeadsMerged,
     NurtureSuggested,
+    PersonErased,
     ResolvedEvent,
     ScoreChanged,
 )
@@ -34,6 +35,7 @@ CONTRACTS: dict[str, tuple[Any, str]] = {
     "lead_demoted": (LeadDemoted, "A lead fell below a tier bar (key: lead_id)"),
     "leads_merged": (LeadsMerged, "Two leads turned out to be one person"),
     "nurture_suggested": (NurtureSuggested, "A content pack suggested for a lead under the bar"),
+    "person_erased": (PersonErased, "A person was erased: every consumer forgets the leads"),
     "alert": (Alert, "A business alert for sales managers and supervisors"),
     "dead_letter": (DeadLetter, "A message that could not be processed, with the reason"),
 }
