@@ -174,6 +174,7 @@ def start_server(settings: Settings, port: int) -> subprocess.Popen[bytes]:
         "LEADFUNNEL_INGEST_PORT": str(port),
         "LEADFUNNEL_WRITE_KEYS": json.dumps([key.model_dump()]),
         "LEADFUNNEL_LOG_LEVEL": "warning",
+        "LEADFUNNEL_DEV_MODE": "1",  # the PII secrets stay at their development defaults
     }
     return start_ready("services.ingest", env, port, timeout=30)
 

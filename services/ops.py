@@ -15,7 +15,13 @@ from schemas.topics import ALL_TOPICS
 from services.access import Role, add_token, list_tokens, revoke_token
 from services.kafka_admin import ensure_topics, wait_for_broker
 from services.migrations import apply_migrations
-from services.settings import DEV_READ_TOKEN, DEV_WRITE_KEY, Settings
+from services.settings import (
+    DEV_READ_TOKEN,
+    DEV_WRITE_KEY,
+    EVERY_SECRET,
+    Settings,
+    refuse_development_defaults,
+)
 
 
 async def _wait_postgres(url: str, timeout: float) -> None:
@@ -49,6 +55,9 @@ def main(argv: list[str] | None = None) -> int:
     rescore.add_argument("rules", help="the new rules YAML file")
     rescore.add_argument("--write-shadow", action="store_true", help="store the shadow table")
     sub.add_parser("credentials", help="print the development credentials and URLs")
+    sub.add_parser(
+        "check-settings", help="exit 1 naming every secret left at a development default"
+    )
     tokens = sub.add_parser("tokens", help="read tokens with a role: add, list, revoke")
     token_commands = tokens.add_subparsers(dest="tokens_command", required=True)
     add = token_commands.add_parser("add", help="add a token; it is printed once, never stored")
@@ -98,6 +107,13 @@ def main(argv: list[str] | None = None) -> int:
                 print(replayed.text())
             case "credentials":
                 _print_credentials(settings)
+            case "check-settings":
+                refuse_development_defaults(settings, EVERY_SECRET)
+                print(
+                    "[settings] no development credentials"
+                    if not settings.dev_mode
+                    else "[settings] development mode: development credentials allowed"
+                )
             case "tokens":
                 return asyncio.run(_tokens(settings, args))
             case "wait-services":

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -112,6 +114,11 @@ class Settings(BaseSettings):
     pii_previous_master_keys: list[str] = Field(default=[], repr=False)
     vault_key_cache_seconds: float = Field(default=60.0, ge=0)
     default_phone_region: str = "CN"
+    # True allows the development credentials above (`make run` and the tests set it); without
+    # it ingest and query refuse to start on any of them (`refuse_development_defaults`).
+    dev_mode: bool = False
+    # only read by `python -m services.ops check-settings` (compose's setup runs it first)
+    grafana_admin_password: str = Field(default="", repr=False)
     ingest_max_event_bytes: int = 32 * 1024
     ingest_max_batch_bytes: int = 500 * 1024
     ingest_publish_timeout_seconds: float = 5.0
@@ -197,3 +204,59 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """Settings from the environment, read once per process."""
     return Settings()
+
+
+def _is_placeholder(secret: str) -> bool:
+    return "change-me" in secret.lower()
+
+
+def _development_values(settings: Settings) -> dict[str, bool]:
+    # variable → whether it holds a development default or a `change-me` placeholder
+    dev_digests = {sha256_hex(DEV_WRITE_KEY), sha256_hex(DEV_READ_TOKEN)}
+
+    def is_dev(secret: str) -> bool:
+        return secret.lower() in dev_digests or _is_placeholder(secret)
+
+    password = urlsplit(settings.database_url).password or ""
+    grafana = settings.grafana_admin_password
+    return {
+        "LEADFUNNEL_WRITE_KEYS": any(is_dev(key.sha256) for key in settings.write_keys),
+        "LEADFUNNEL_READ_TOKEN_SHA256S": any(map(is_dev, settings.read_token_sha256s)),
+        "LEADFUNNEL_PII_HMAC_SECRET": _is_placeholder(settings.pii_hmac_secret),
+        "LEADFUNNEL_PII_MASTER_KEY": settings.pii_master_key == DEV_PII_MASTER_KEY
+        or _is_placeholder(settings.pii_master_key),
+        "DATABASE_URL": password == "leadfunnel" or _is_placeholder(password),
+        "LEADFUNNEL_GRAFANA_ADMIN_PASSWORD": grafana == "admin" or _is_placeholder(grafana),
+    }
+
+
+def refuse_development_defaults(settings: Settings, names: Iterable[str]) -> None:
+    """Exit naming each of `names` that holds a development default, unless in dev mode.
+
+    The message names the variables only, never their values.
+    """
+    if settings.dev_mode:
+        return
+    found = _development_values(settings)
+    unsafe = [name for name in names if found[name]]
+    if unsafe:
+        raise SystemExit(
+            "refusing to start with development credentials in "
+            + ", ".join(unsafe)
+            + ": set real ones, or LEADFUNNEL_DEV_MODE=1 for a development run"
+        )
+
+
+INGEST_SECRETS = (
+    "LEADFUNNEL_WRITE_KEYS",
+    "LEADFUNNEL_PII_HMAC_SECRET",
+    "LEADFUNNEL_PII_MASTER_KEY",
+)
+QUERY_SECRETS = (
+    "LEADFUNNEL_READ_TOKEN_SHA256S",
+    "LEADFUNNEL_PII_HMAC_SECRET",
+    "LEADFUNNEL_PII_MASTER_KEY",
+    "DATABASE_URL",
+)
+# what `python -m services.ops check-settings` checks (compose's setup service runs it)
+EVERY_SECRET = (*dict.fromkeys(INGEST_SECRETS + QUERY_SECRETS), "LEADFUNNEL_GRAFANA_ADMIN_PASSWORD")

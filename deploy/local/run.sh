@@ -17,6 +17,9 @@ deploy/local/up.sh
 mkdir -p .cache
 # Services run with the venv's python by absolute path so `make down` can find leftovers.
 export PYTHON="$PY"
+# The development credentials below are allowed only with this flag (services/settings.py):
+# ingest and query refuse to start on them otherwise.
+export LEADFUNNEL_DEV_MODE="${LEADFUNNEL_DEV_MODE:-1}"
 "$ROOT/.venv/bin/honcho" -f deploy/local/Procfile -d "$ROOT" start &
 echo $! > .cache/run.pid
 "$PY" -m services.ops wait-services --timeout 60 --since "$started_at" || true

@@ -4,9 +4,10 @@ import uvicorn
 
 from services.ingest.app import create_app
 from services.logs import setup_logging
-from services.settings import get_settings
+from services.settings import INGEST_SECRETS, get_settings, refuse_development_defaults
 
 settings = get_settings()
+refuse_development_defaults(settings, INGEST_SECRETS)  # before anything listens
 setup_logging(settings.log_level)
 uvicorn.run(
     create_app(settings),

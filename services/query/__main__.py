@@ -4,9 +4,10 @@ import uvicorn
 
 from services.logs import setup_logging
 from services.query.app import create_app
-from services.settings import get_settings
+from services.settings import QUERY_SECRETS, get_settings, refuse_development_defaults
 
 settings = get_settings()
+refuse_development_defaults(settings, QUERY_SECRETS)  # before anything listens
 setup_logging(settings.log_level)
 uvicorn.run(
     create_app(settings),

@@ -73,6 +73,7 @@ def running_system(
     env = {
         **os.environ,
         "PYTHON": sys.executable,
+        "LEADFUNNEL_DEV_MODE": "1",  # the development credentials below are the test's own
         "LEADFUNNEL_KAFKA_BOOTSTRAP": kafka_bootstrap,
         "LEADFUNNEL_TOPIC_PREFIX": prefix,
         "LEADFUNNEL_TOPIC_PARTITIONS": "2",

@@ -4,9 +4,11 @@ dashboards and rules only name metrics the services define and tables the migrat
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -199,3 +201,141 @@ def test_compose_file_passes_docker_compose_config_without_an_engine() -> None:
         timeout=60,
     )
     assert checked.returncode == 0, checked.stderr
+
+
+def _docker_compose() -> str:
+    binary = shutil.which("docker-compose")
+    if binary is None:
+        pytest.fail("docker-compose is required: deploy/local/tools.sh installs it", pytrace=False)
+    return binary
+
+
+def rendered_compose(env: dict[str, str]) -> dict[str, Any]:
+    """The compose file as `docker-compose config` resolves it under `env` (no .env file)."""
+    done = subprocess.run(
+        [_docker_compose(), "-f", str(DEPLOY / "compose" / "docker-compose.yml"), "config"],
+        cwd=DEPLOY / "compose",
+        env={"PATH": os.environ["PATH"], **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    return dict(yaml.safe_load(done.stdout))
+
+
+def kafka_properties(environment: dict[str, str]) -> dict[str, str]:
+    """The server properties the apache/kafka image writes from its KAFKA_* variables."""
+    properties = {}
+    for name, value in environment.items():
+        if name.startswith("KAFKA_") and not name.endswith("_OPTS"):
+            key = name.removeprefix("KAFKA_").lower()
+            key = key.replace("___", "-").replace("__", "\0").replace("_", ".").replace("\0", "_")
+            properties[key] = str(value)
+    return properties
+
+
+def _volume(volume: str | dict[str, str]) -> tuple[str, str]:
+    if isinstance(volume, str):  # docker-compose 1.x renders the short form
+        source, target = volume.split(":")[:2]
+        return source, target
+    return volume["source"], volume["target"]
+
+
+def test_compose_kafka_formats_its_storage_on_the_mounted_volume(tmp_path: Path) -> None:
+    kafka = rendered_compose({})["services"]["kafka"]
+    mounts = [_volume(v) for v in kafka["volumes"]]
+    (target,) = [target for source, target in mounts if source == "kafka-data"]
+    properties = kafka_properties(kafka["environment"])
+    log_dirs = properties["log.dirs"].split(",")
+    assert all(Path(d).is_relative_to(target) for d in log_dirs), (log_dirs, target)
+    # Format the storage with this very configuration, the volume mounted at a scratch folder
+    volume = tmp_path / "kafka-data"
+    volume.mkdir()
+    properties["log.dirs"] = properties["log.dirs"].replace(target, str(volume))
+    config = tmp_path / "server.properties"
+    config.write_text("".join(f"{key}={value}\n" for key, value in properties.items()))
+    java, libs = shutil.which("java"), ROOT / ".cache" / "kafka" / "libs"
+    if java is None or not (libs / ".complete").exists():
+        pytest.fail(
+            "java and the Kafka jars are required: deploy/local/kafka.sh fetch", pytrace=False
+        )
+    cluster_id = "q1Sh-9_ISia_zwGINzRvyQ"
+    tool = [java, "-Xmx128m", "-cp", f"{libs}/*", "kafka.tools.StorageTool"]
+    formatted = subprocess.run(
+        [*tool, "format", "-t", cluster_id, "-c", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert formatted.returncode == 0, formatted.stdout + formatted.stderr
+    assert f"cluster.id={cluster_id}" in (volume / "meta.properties").read_text()
+
+
+CLEAN_ENV = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp")}
+
+
+def start_refused(command: list[str], env: dict[str, Any], cwd: Path) -> str:
+    """Run a leadfunnel entry point under exactly `env`; assert it refused; its stderr."""
+    given = {name: str(value) for name, value in env.items() if value is not None}
+    done = subprocess.run(
+        [sys.executable, "-m", *command],
+        env={**CLEAN_ENV, **given},
+        cwd=cwd,  # no .env file of a developer's
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode != 0, done.stdout + done.stderr
+    assert "refusing to start with development credentials" in done.stderr, done.stderr
+    return done.stderr
+
+
+def test_compose_refuses_development_credentials_unless_in_development_mode(
+    tmp_path: Path,
+) -> None:
+    services = rendered_compose({"POSTGRES_PASSWORD": "pg-secret-1"})["services"]
+    setup_env = services["setup"]["environment"]
+    assert "services.ops check-settings" in services["setup"]["command"][-1].split("&&")[0]
+    for name in ("ingest", "query", "scoring", "projector", "alerts", "grafana"):
+        assert services[name]["depends_on"]["setup"] == {
+            "condition": "service_completed_successfully"
+        }
+    refused = start_refused(["services.ops", "check-settings"], setup_env, tmp_path)
+    for name in (
+        "LEADFUNNEL_WRITE_KEYS",
+        "LEADFUNNEL_READ_TOKEN_SHA256S",
+        "LEADFUNNEL_PII_HMAC_SECRET",
+        "LEADFUNNEL_PII_MASTER_KEY",
+        "LEADFUNNEL_GRAFANA_ADMIN_PASSWORD",
+    ):
+        assert name in refused
+    assert "DATABASE_URL" not in refused and "change-me" not in refused  # names, never values
+    for entry, name in (("services.ingest", "WRITE_KEYS"), ("services.query", "READ_TOKEN")):
+        refused = start_refused([entry], services[entry.split(".")[1]]["environment"], tmp_path)
+        assert f"LEADFUNNEL_{name}" in refused
+
+    development = {**setup_env, "LEADFUNNEL_DEV_MODE": "1"}
+    allowed = subprocess.run(
+        [sys.executable, "-m", "services.ops", "check-settings"],
+        env={**CLEAN_ENV, **{k: str(v) for k, v in development.items() if v is not None}},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert allowed.returncode == 0, allowed.stderr
+
+
+def test_k8s_ingest_and_query_refuse_the_placeholder_secret(tmp_path: Path) -> None:
+    docs = {(doc["kind"], doc["metadata"]["name"]): doc for doc in _k8s()}
+    env = {
+        **docs[("ConfigMap", "leadfunnel-config")]["data"],
+        **docs[("Secret", "leadfunnel-secrets")]["stringData"],
+    }
+    assert env["LEADFUNNEL_DEV_MODE"] == "false"
+    ingest = start_refused(["services.ingest"], env, tmp_path)
+    assert "LEADFUNNEL_PII_HMAC_SECRET" in ingest and "LEADFUNNEL_PII_MASTER_KEY" in ingest
+    assert "CHANGE-ME" not in ingest
+    query = start_refused(["services.query"], env, tmp_path)
+    assert "DATABASE_URL" in query and "LEADFUNNEL_READ_TOKEN_SHA256S" in query
