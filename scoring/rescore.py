@@ -1,8 +1,9 @@
 """Re-scoring: replay the raw log under a new rules file into a shadow table, report tier changes.
 
-`python -m services.ops rescore NEW_RULES.yaml [--write-shadow]` reads events.raw from the start
-to its current end, folds it in one process (`scoring.replay`) under the running rules and under
-the new ones, brings both to now (decay), and reports how many leads would change tier. When the
+`python -m services.ops rescore NEW_RULES.yaml [--write-shadow]` streams events.raw from the start
+to its current end (a bounded buffer per partition, a progress bar on stderr), folds it in one
+process (`scoring.replay`) under the running rules and under the new ones at once, brings both
+to now (decay), and reports how many leads would change tier. When the
 live table's changelog has leads, it also says how many of them the replay under the running
 rules agrees with (a determinism check). `--write-shadow` stores the shadow states in a compacted
 topic. Switching is then: point LEADFUNNEL_SCORING_RULES_PATH at the file and bump
@@ -11,16 +12,18 @@ LEADFUNNEL_SCORING_GENERATION (docs/scoring.md, "Re-scoring").
 
 from __future__ import annotations
 
-import heapq
-from collections import Counter
+import sys
+from collections import Counter, deque
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TextIO
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from pydantic import ValidationError
 
-from schemas.events import Event, parse_event
+from schemas.events import parse_event
 from schemas.topics import RAW_EVENTS, TopicSpec
 from scoring import codec
 from scoring.engine import sweep
@@ -30,6 +33,7 @@ from scoring.rules import RuleSet, default_rules, load_rules
 from scoring.state import LeadState, to_json
 from scoring.topics import CHANGELOGS, app_id
 from services.kafka_admin import ensure_topics
+from services.progress import ProgressBar
 from services.settings import Settings
 
 
@@ -71,13 +75,17 @@ class RescoreReport:
         return "\n".join(lines)
 
 
-async def _read_all(
-    settings: Settings, topic: str
-) -> list[list[tuple[int, bytes | None, bytes | None]]]:
-    """Each partition's (timestamp, key, value) records from the start to the current end."""
+Record = tuple[int, bytes | None, bytes | None]  # (append time, key, value)
+Progress = Callable[[int, int], None]
+BATCH = 2_000  # records buffered per partition: memory is bounded by this, not by the log
+
+
+async def stream_records(
+    settings: Settings, topic: str, progress: Progress = lambda done, total: None
+) -> AsyncIterator[Record]:
+    """Every record from the start to the current end, each partition in order, partitions
+    merged by append time; at most `BATCH` records per partition held at once."""
     partitions = partition_counts(settings.kafka_bootstrap, [topic]).get(topic, 0)
-    if not partitions:
-        return []
     tps = [TopicPartition(topic, p) for p in range(partitions)]
     consumer = AIOKafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False
@@ -86,32 +94,55 @@ async def _read_all(
     try:
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
-        ends = await consumer.end_offsets(tps)
-        out: dict[TopicPartition, list[tuple[int, bytes | None, bytes | None]]] = {
-            tp: [] for tp in tps
-        }
-        remaining = {tp for tp in tps if ends[tp] > 0}
-        while remaining:
-            for tp, records in (
-                await consumer.getmany(timeout_ms=1000, max_records=50_000)
-            ).items():
-                out[tp] += [(r.timestamp, r.key, r.value) for r in records if r.offset < ends[tp]]
-                if records and records[-1].offset + 1 >= ends[tp]:
-                    remaining.discard(tp)
-        return [out[tp] for tp in tps]
+        starts, ends = await consumer.beginning_offsets(tps), await consumer.end_offsets(tps)
+        total, done = sum(ends[tp] - starts[tp] for tp in tps), 0
+        buffers: dict[TopicPartition, deque[Record]] = {tp: deque() for tp in tps}
+        unread = {tp for tp in tps if ends[tp] > starts[tp]}
+        progress(done, total)
+        while unread or any(buffers.values()):
+            for tp in [tp for tp in tps if tp in unread and not buffers[tp]]:
+                await _refill(consumer, tp, ends[tp], buffers[tp], unread)
+            if any(tp in unread and not buffers[tp] for tp in tps):
+                continue  # the merge must see the head of every partition not yet finished
+            heads = [
+                (buffer[0][0], index) for index, buffer in enumerate(buffers.values()) if buffer
+            ]
+            yield buffers[tps[min(heads)[1]]].popleft()
+            done += 1
+            progress(done, total)
+        progress(total, total)  # read to the end (offsets of transaction markers included)
     finally:
         await consumer.stop()
 
 
-async def read_log(settings: Settings) -> list[Event]:
-    """The raw events, each partition in order, merged by append time; dead letters skipped."""
-    partitions = await _read_all(settings, RAW_EVENTS.name(settings.topic_prefix))
-    events = []
-    for _, _, value in heapq.merge(*partitions, key=lambda record: record[0]):
+async def _refill(
+    consumer: AIOKafkaConsumer,
+    tp: TopicPartition,
+    end: int,
+    buffer: deque[Record],
+    unread: set[TopicPartition],
+) -> None:
+    records = (await consumer.getmany(tp, timeout_ms=1000, max_records=BATCH)).get(tp, [])
+    buffer.extend((r.timestamp, r.key, r.value) for r in records if r.offset < end)
+    # the position also passes offsets no record is returned for (transaction markers)
+    if (records and records[-1].offset + 1 >= end) or await consumer.position(tp) >= end:
+        unread.discard(tp)
+
+
+async def replay_log(settings: Settings, replays: list[Replay], progress: Progress) -> int:
+    """Feed the raw log, streamed, to every replay; the events fed (dead letters skipped)."""
+    events = 0
+    async for _, _, value in stream_records(
+        settings, RAW_EVENTS.name(settings.topic_prefix), progress
+    ):
         try:
-            events.append(parse_event(value or b""))
+            event = parse_event(value or b"")
         except ValidationError:
             continue  # the worker dead-letters these
+        for replay in replays:
+            replay.feed(event)
+            replay.emitted.clear()  # only the leads are compared: keep memory to the leads
+        events += 1
     return events
 
 
@@ -119,9 +150,8 @@ async def read_live(settings: Settings) -> dict[str, LeadState]:
     """The live leads table, from its changelog (latest value per lead)."""
     topic = CHANGELOGS[1].name(app_id(settings.topic_prefix, settings.scoring_generation))
     latest: dict[str, bytes | None] = {}
-    for partition in await _read_all(settings, topic):
-        for _, key, value in partition:
-            latest[(key or b"").decode()] = value
+    async for _, key, value in stream_records(settings, topic):
+        latest[(key or b"").decode()] = value
     return {lead: codec.decode(raw) for lead, raw in latest.items() if raw is not None}
 
 
@@ -167,17 +197,26 @@ async def write_shadow(settings: Settings, version: str, shadow: dict[str, LeadS
 
 
 async def rescore(
-    settings: Settings, new_rules: str | Path, *, shadow: bool = False, now: datetime | None = None
+    settings: Settings,
+    new_rules: str | Path,
+    *,
+    shadow: bool = False,
+    now: datetime | None = None,
+    stream: TextIO = sys.stderr,
 ) -> RescoreReport:
-    """Replay the log under `new_rules`; report tier changes against the running rules."""
+    """Replay the log under `new_rules`; report tier changes against the running rules.
+
+    The log is streamed once through both replays, with a progress bar on `stream`.
+    """
     path = settings.scoring_rules_path
     current, new = (load_rules(path) if path else default_rules()), load_rules(new_rules)
-    moment, events = now or datetime.now(UTC), await read_log(settings)
-    before = as_of(Replay(current).feed_all(events).leads, current, moment)
-    after = as_of(Replay(new).feed_all(events).leads, new, moment)
-    report = compare(
-        before, after, RescoreReport(current.version, new.version, len(events), len(after))
-    )
+    running, trial = Replay(current), Replay(new)
+    bar = ProgressBar(stream, label="rescore", unit="records", rate_unit="records/s")
+    events = await replay_log(settings, [running, trial], bar.update)
+    moment = now or datetime.now(UTC)
+    before = as_of(running.leads, current, moment)
+    after = as_of(trial.leads, new, moment)
+    report = compare(before, after, RescoreReport(current.version, new.version, events, len(after)))
     live = as_of(await read_live(settings), current, moment)
     report.live_leads = len(live)
     report.live_agreeing = sum(

@@ -6,9 +6,12 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from scoring import rescore
 from scoring.rules import DEFAULT_RULES_PATH
 from scoring.topics import app_id
 from services.settings import Settings
@@ -68,6 +71,9 @@ async def test_rescore_reports_the_leads_that_would_change_tier_and_writes_the_s
     )
     assert answer.returncode == 0, answer.stderr[-3000:]
     report = [line for line in answer.stdout.splitlines() if line.startswith("[rescore]")]
+    # the log is streamed with a progress bar on stderr, as `rebuild` shows one
+    bar = [line for line in answer.stderr.splitlines() if line.startswith("[rescore] [")]
+    assert bar and "68/68 records 100.0%" in bar[-1] and "ETA" in bar[-1], answer.stderr[-2000:]
     shadow = f"{app_id(scoring_settings.topic_prefix)}.shadow.2026-12-rc1"
     assert report == [
         "[rescore] 68 events, 10 leads: rules 2026.11-2 → 2026.12-rc1",
@@ -87,3 +93,25 @@ async def test_rescore_reports_the_leads_that_would_change_tier_and_writes_the_s
         await consumer.stop()
     assert len({r.key for r in records}) == 10
     assert all(b'"rule_version":"2026.12-rc1"' in (r.value or b"") for r in records)
+
+
+async def test_the_log_streams_in_small_batches_merged_by_append_time(
+    kafka_bootstrap: str, topic_factory: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    topic = topic_factory("stream", partitions=3)
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+    await producer.start()
+    try:
+        for n in range(60):  # rising in each partition, interleaved across them
+            stamp = 1_700_000_000_000 + n // 3 * 3000 + (2 - n % 3) * 1000
+            await producer.send_and_wait(topic, b"%d" % n, partition=n % 3, timestamp_ms=stamp)
+    finally:
+        await producer.stop()
+    monkeypatch.setattr(rescore, "BATCH", 4)  # many refills per partition
+    seen: list[tuple[int, int]] = []
+    settings = Settings(kafka_bootstrap=kafka_bootstrap)
+    records = [r async for r in rescore.stream_records(settings, topic, lambda *p: seen.append(p))]
+
+    stamps = [stamp for stamp, _, _ in records]
+    assert len(records) == 60 and stamps == sorted(stamps) and len(set(stamps)) == 60
+    assert seen[0] == (0, 60) and seen[-1] == (60, 60) and len(seen) >= 60

@@ -10,7 +10,7 @@ import pytest
 
 from funnel.projector.store import LEAD_UPSERT
 from funnel.queries import decode_cursor, encode_cursor
-from funnel.rebuild import ProgressBar, render_progress
+from services.progress import ProgressBar, render_progress
 
 ROOT = Path(__file__).resolve().parents[2]
 IO_PACKAGES = {"faust", "aiokafka", "kafka", "asyncpg", "psycopg", "fastapi", "prometheus_client"}
