@@ -9,7 +9,8 @@ once; ids of 32 hex digits or canonical UUIDs as 16 bytes), then the fields, wit
 indexes into it. `seen` is only its times; the per-event `effects` and the recent contributions'
 (rule, type, points) are indexes into tables of their distinct values; times are counted back
 from the lead's clock in the largest unit that divides them all (whole seconds → small integers),
-and a time equal to the event's seen time is not repeated. A
+and a time equal to the event's seen time is not repeated; the reach times, appended last (and
+absent from values written before them), are counted back in microseconds. A
 decoded value equals the encoded state (`==`, and the same `to_json` bytes when `effects` lists
 its ids in `seen` order, as the fold keeps it).
 """
@@ -188,6 +189,7 @@ def _pack(s: LeadState) -> list[Any]:
         [x for tier, n in s.demotions.items() for x in (tier.value, n)],
         s.merged_into,
         list(s.merged_from),
+        [x for tier, us in s.reached.items() for x in (tier.value, base - us)],
     ]
     return [len(seen), _packed_table(list(index), len(seen)), *body]
 
@@ -213,7 +215,8 @@ def _unpacked(packed: list[Any]) -> LeadState:
     strings = _unpacked_table(table, n_seen)
     tier_since, as_of, floor, pruned, contributions, event_counts, rule_counts = rest[:7]
     rule_scored, windows, seen_at, effects, unseen, kinds, recent, earned = rest[7:15]
-    interests, first, last, last_id, promotions, demotions, merged_into, merged_from = rest[15:]
+    interests, first, last, last_id, promotions, demotions, merged_into, merged_from = rest[15:23]
+    reached = rest[23] if len(rest) > 23 else []  # absent from values written before it existed
     base = clock_us or 0
 
     def at(rel: int | None) -> int | None:
@@ -273,4 +276,5 @@ def _unpacked(packed: list[Any]) -> LeadState:
         demotions={Tier(t): n for t, n in _pairs(demotions)},
         merged_into=merged_into,
         merged_from=tuple(merged_from),
+        reached={Tier(t): base - rel for t, rel in _pairs(reached)},
     )

@@ -15,6 +15,7 @@ from scoring.bounds import prune
 from scoring.clock import to_us
 from scoring.ledger import accept, advance, event_us
 from scoring.merging import combine
+from scoring.reach import extend, joined
 from scoring.rules import RuleSet
 from scoring.state import LeadState, new_lead, replace
 from scoring.transitions import Emitted, evaluate, settle
@@ -74,7 +75,9 @@ def admit_and_apply(
         return admission, state, []
     at_us = event_us(event)
     matched = rules.matching(event.type, event.properties)
-    after = prune(accept(state, event, at_us, matched, rules), rules)
+    accepted = accept(state, event, at_us, matched, rules)
+    reached = extend(state, accepted, event.event_id, at_us, rules)
+    after = prune(replace(accepted, reached=reached), rules)
     return admission, *settle(state, after, rules, "event", event.event_id, event.occurred_at)
 
 
@@ -95,6 +98,7 @@ def merge(
     if merged.lead_id == survivor.lead_id or merged.lead_id in survivor.merged_from:
         return survivor, []
     combined = combine(survivor, merged, rules)
+    combined = replace(combined, reached=joined(survivor, merged, combined, rules))
     # Both leads' promotions were already announced: only a tier above both is a new crossing.
     before = replace(survivor, tier=combined.tier)
     at, trigger = merge_event.occurred_at, merge_event.trigger_event_id

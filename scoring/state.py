@@ -39,6 +39,7 @@ class LeadState(msgspec.Struct, frozen=True, gc=False, forbid_unknown_fields=Tru
     `seen` maps accepted event ids to their time for dedupe, bounded by `floor_us`; `effects`
     keeps, for the same ids, what each event counted (type, interest, rules matched), so a merge
     of two leads that both applied one event (a redelivery resolved twice) counts it once.
+    `reached` is, per tier above lead, when the lead's own timeline first met it (scoring/reach.py).
     """
 
     lead_id: str
@@ -64,6 +65,7 @@ class LeadState(msgspec.Struct, frozen=True, gc=False, forbid_unknown_fields=Tru
     last_event_id: str | None = None
     promotions: dict[Tier, int] = {}
     demotions: dict[Tier, int] = {}
+    reached: dict[Tier, int] = {}
     merged_into: str | None = None
     merged_from: tuple[str, ...] = ()
 

@@ -7,13 +7,17 @@ from datetime import datetime
 from typing import Literal
 
 from schemas.outgoing import LeadDemoted, LeadPromoted, ScoreChanged, Tier
-from scoring.clock import to_us
+from scoring.clock import from_us, to_us
 from scoring.criteria import RANK
 from scoring.rules import RuleSet
 from scoring.state import LeadState, replace
 
 Emitted = ScoreChanged | LeadPromoted | LeadDemoted
 Cause = Literal["event", "decay", "merge"]
+
+
+def _by_rank(item: tuple[Tier, int]) -> int:
+    return RANK[item[0]]
 
 
 def evaluate(state: LeadState, rules: RuleSet) -> tuple[Tier, tuple[str, ...]]:
@@ -47,6 +51,7 @@ def _score_changed(
         occurred_at=at,
         contributions={k: round(after.contributions[k], 2) for k in sorted(after.contributions)},
         cause=cause,
+        reached={t: from_us(us) for t, us in sorted(after.reached.items(), key=_by_rank)},
     )
 
 
@@ -114,7 +119,8 @@ def settle(
     tier, reasons = evaluate(after, rules)
     emitted: list[Emitted] = []
     is_first = not before.event_counts and cause == "event"
-    if is_first or tier != before.tier or after.score != before.score:
+    changed = tier != before.tier or after.score != before.score or after.reached != before.reached
+    if is_first or changed:
         emitted.append(_score_changed(before, after, tier, cause, event_id, at))
     if RANK[tier] > RANK[before.tier]:
         after, promoted = _promoted(before, after, tier, reasons, event_id, at)

@@ -1,6 +1,7 @@
 """The fold's event step as it was before the one-pass `ledger.accept`: advance, record, then
-score rule by rule, one state copy per step. Kept as the reference the property tests compare
-the fast path with (same states byte for byte, same emissions)."""
+score rule by rule, one state copy per step (and the reach times of scoring/reach.py). Kept as
+the reference the property tests compare the fast path with (same states byte for byte, same
+emissions)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from schemas.events import Event
 from scoring.bounds import prune
 from scoring.engine import Admission, Emitted, admit
 from scoring.ledger import _bump, _fit, _interest, _plus, _recent, advance, event_us, total
+from scoring.reach import extend
 from scoring.rules import Rule, RuleSet
 from scoring.state import Contribution, LeadState, replace
 from scoring.transitions import settle
@@ -70,5 +72,6 @@ def apply(state: LeadState, event: Event, rules: RuleSet) -> tuple[LeadState, li
     after = record(advance(state, at_us, rules), event, at_us, matched)
     for rule in matched:
         after = score(after, rule, event, at_us, rules)
+    after = replace(after, reached=extend(state, after, event.event_id, at_us, rules))
     after = prune(after, rules)
     return settle(state, after, rules, "event", event.event_id, event.occurred_at)

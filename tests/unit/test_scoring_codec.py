@@ -6,6 +6,8 @@ import uuid
 from datetime import datetime
 from pathlib import Path
 
+import msgspec
+import orjson
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -15,7 +17,7 @@ from schemas.outgoing import LeadsMerged
 from scoring.codec import MSGPACK_V1, StateFormatError, decode, encode, is_merged
 from scoring.engine import merge, sweep, tombstone
 from scoring.rules import RuleSet, default_rules
-from scoring.state import LeadState, new_lead, to_json
+from scoring.state import LeadState, new_lead, replace, to_json
 from tests.unit.scoring_factories import at, demo, download, fold, form, page, video
 from tests.unit.test_scoring_properties import PROPERTY_SETTINGS, RULE_SETS, events
 
@@ -55,9 +57,22 @@ def history() -> LeadState:
 
 def test_a_json_value_written_before_the_codec_is_read_as_the_same_state() -> None:
     state = history()
-    assert decode(LEGACY_JSON) == state
-    assert to_json(decode(LEGACY_JSON)) == LEGACY_JSON
-    assert decode(encode(decode(LEGACY_JSON))) == state
+    assert state.reached  # written since: the legacy value has no reach times, all else equal
+    legacy = replace(state, reached={})
+    assert decode(LEGACY_JSON) == legacy
+    assert orjson.loads(to_json(decode(LEGACY_JSON))) == {
+        **orjson.loads(LEGACY_JSON),
+        "reached": {},
+    }
+    assert decode(encode(decode(LEGACY_JSON))) == legacy
+    assert decode(encode(state)) == state
+
+
+def test_a_msgpack_value_written_before_reach_times_is_read_without_them() -> None:
+    state = history()
+    body = msgspec.msgpack.decode(encode(state)[2:])
+    older = encode(state)[:2] + msgspec.msgpack.encode(body[:-1])  # no trailing reach times
+    assert decode(older) == replace(state, reached={})
 
 
 def test_values_are_msgpack_behind_a_version_byte_and_much_smaller_than_json() -> None:
