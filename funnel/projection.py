@@ -22,7 +22,14 @@ from funnel.rows import (
 )
 from funnel.stages import LOST, WON
 from schemas.events import CommunicationLoggedEvent, Event, SalesStageChangedEvent, parse_event
-from schemas.outgoing import LeadDemoted, LeadPromoted, LeadsMerged, ResolvedEvent, ScoreChanged
+from schemas.outgoing import (
+    LeadDemoted,
+    LeadPromoted,
+    LeadsMerged,
+    ResolvedEvent,
+    ScoreChanged,
+    Tier,
+)
 from schemas.storable import unstorable_record
 
 
@@ -270,6 +277,7 @@ def _fold_score(changes: RowChanges, lead: str, scored: Scored) -> None:
     change = scored.change
     if lead != change.lead_id:
         return  # a merged lead's score: the survivor's own score changes decide its score
+    reached = change.reached
     changes.patch(
         LeadPatch(
             lead,
@@ -280,6 +288,11 @@ def _fold_score(changes: RowChanges, lead: str, scored: Scored) -> None:
             score_event_id=change.event_id,
             score_changed_at=change.occurred_at,
             score_offset=scored.offset,
+            # the lead's own timeline (docs/metrics.md): replaces what the promotions said
+            reach_offset=None if reached is None else scored.offset,
+            mql_at=None if reached is None else reached.get(Tier.MQL),
+            sql_at=None if reached is None else reached.get(Tier.SQL),
+            opportunity_at=None if reached is None else reached.get(Tier.OPPORTUNITY),
         )
     )
 

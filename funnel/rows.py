@@ -16,6 +16,10 @@ def _greatest(a: datetime | None, b: datetime | None) -> datetime | None:
     return b if a is None else a if b is None else max(a, b)
 
 
+def _greatest_offset(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else max(a, b)
+
+
 @dataclass(frozen=True, slots=True)
 class LeadPatch:
     """What a batch knows about one lead; None means 'nothing new'.
@@ -42,6 +46,10 @@ class LeadPatch:
     score_event_id: str | None = None
     score_changed_at: datetime | None = None
     score_offset: int | None = None
+    # Set: mql/sql/opportunity_at are the reach times (the lead's own timeline, exact, null when
+    # not reached) of the ScoreChanged at this offset, the latest that carried them; None: they
+    # are the earliest promotion to each tier (records written before reach times existed).
+    reach_offset: int | None = None
     mql_at: datetime | None = None
     sql_at: datetime | None = None
     opportunity_at: datetime | None = None
@@ -73,6 +81,14 @@ class LeadPatch:
         )
         a_off, b_off = self.score_offset, other.score_offset
         scored = other if a_off is None or (b_off is not None and b_off > a_off) else self
+        a_off, b_off = self.reach_offset, other.reach_offset
+        if a_off is not None or b_off is not None:
+            reached = other if a_off is None or (b_off is not None and b_off > a_off) else self
+            mql, sql, opportunity = reached.mql_at, reached.sql_at, reached.opportunity_at
+        else:
+            mql = _least(self.mql_at, other.mql_at)
+            sql = _least(self.sql_at, other.sql_at)
+            opportunity = _least(self.opportunity_at, other.opportunity_at)
         return LeadPatch(
             self.lead_id,
             first.first_seen_at,
@@ -91,9 +107,10 @@ class LeadPatch:
             scored.score_event_id,
             scored.score_changed_at,
             scored.score_offset,
-            _least(self.mql_at, other.mql_at),
-            _least(self.sql_at, other.sql_at),
-            _least(self.opportunity_at, other.opportunity_at),
+            _greatest_offset(self.reach_offset, other.reach_offset),
+            mql,
+            sql,
+            opportunity,
             _least(self.won_at, other.won_at),
             _least(self.lost_at, other.lost_at),
         )
@@ -110,6 +127,7 @@ class LeadPatch:
             score_event_id=None,
             score_changed_at=None,
             score_offset=None,
+            reach_offset=None,
         )
 
 

@@ -29,6 +29,7 @@ LEAD_COLUMNS = tuple(f.name for f in fields(LeadPatch))
 _PG_TYPES = {
     "score": "float8",
     "score_offset": "int8",
+    "reach_offset": "int8",
     "contributions": "text",
     **{name: "timestamptz" for name in LEAD_COLUMNS if name.endswith("_at")},
 }
@@ -55,7 +56,8 @@ _GROUPS = {
     "owner": ("owner", "owner_changed_at", "owner_event_id"),
 }
 _LATEST = ("last_activity_at", "last_effective_contact_at")
-_EARLIEST = ("mql_at", "sql_at", "opportunity_at", "won_at", "lost_at")
+_REACHED = ("mql_at", "sql_at", "opportunity_at")  # the latest reach times, else earliest
+_EARLIEST = ("won_at", "lost_at")
 
 
 def _cell(name: str, value: Any) -> Any:
@@ -93,6 +95,16 @@ def _lead_upsert_sql() -> str:
     ]
     sets += [f"{n} = GREATEST(l.{n}, EXCLUDED.{n})" for n in _LATEST]
     sets += [f"{n} = LEAST(l.{n}, EXCLUDED.{n})" for n in _EARLIEST]
+    reach_newer = (
+        "EXCLUDED.reach_offset IS NOT NULL"
+        " AND (l.reach_offset IS NULL OR EXCLUDED.reach_offset > l.reach_offset)"
+    )
+    sets += [
+        f"{n} = CASE WHEN {reach_newer} THEN EXCLUDED.{n}"
+        f" WHEN l.reach_offset IS NOT NULL THEN l.{n} ELSE LEAST(l.{n}, EXCLUDED.{n}) END"
+        for n in _REACHED
+    ]
+    sets.append("reach_offset = GREATEST(l.reach_offset, EXCLUDED.reach_offset)")
     return (
         f"INSERT INTO leads AS l ({', '.join(LEAD_COLUMNS)})"
         f" SELECT {', '.join(inserted)} FROM {_unnest(LEAD_COLUMNS, _PG_TYPES)}"

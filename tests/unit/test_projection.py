@@ -207,7 +207,11 @@ def test_any_split_into_batches_in_any_order_gives_the_same_lead(
 
 
 def _patch(first: int | None, seen: int | None, offset: int | None, mql: int | None) -> LeadPatch:
-    # payloads follow from their keys, as in a log: one event id, one channel
+    # payloads follow from their keys, as in a log: one event id, one channel; a score change
+    # at an even offset carries reach times (exact, maybe "not reached"), an odd one predates
+    # them; a patch without a score is a promotion's
+    exact = offset is not None and offset % 2 == 0
+    reach = (None if offset % 4 == 0 else day(offset)) if exact and offset is not None else None
     return LeadPatch(
         "L",
         first_seen_at=None if first is None else day(first),
@@ -216,7 +220,9 @@ def _patch(first: int | None, seen: int | None, offset: int | None, mql: int | N
         last_activity_at=None if seen is None else day(seen),
         score=None if offset is None else offset * 10.0,
         score_offset=offset,
-        mql_at=None if mql is None else day(mql),
+        reach_offset=offset if exact else None,
+        mql_at=reach if exact else None if mql is None else day(mql),
+        sql_at=reach if exact else None,
     )
 
 
@@ -230,6 +236,17 @@ def test_lead_patch_merge_is_commutative_and_associative(
 ) -> None:
     assert a.merge(b) == b.merge(a)
     assert a.merge(b).merge(c) == a.merge(b.merge(c))
+
+
+def test_reach_times_of_the_latest_score_change_replace_the_promotions() -> None:
+    transient = LeadPatch("L", mql_at=day(3))  # a promotion decided before a late event came in
+    exact = LeadPatch("L", score=10.0, score_offset=7, reach_offset=7)  # never reached
+    assert transient.merge(exact).mql_at is None
+    later = LeadPatch("L", score=40.0, score_offset=9, reach_offset=9, mql_at=day(5))
+    assert transient.merge(later).merge(exact).mql_at == day(5)
+    older_format = LeadPatch("L", score=10.0, score_offset=11)  # a record without reach times
+    assert transient.merge(older_format).mql_at == day(3)
+    assert transient.merge(exact).merge(older_format).mql_at is None  # reach times stay
 
 
 # --- stage intervals ---------------------------------------------------------------------------

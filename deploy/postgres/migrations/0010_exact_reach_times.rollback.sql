@@ -1,0 +1,1 @@
+ALTER TABLE funnel.leads DROP COLUMN reach_offset;
