@@ -14,8 +14,15 @@ from services.ingest.rejections import Rejection, from_validation_error
 
 PLATFORM = "google_ads"
 EMAILS, PHONES = ("EMAIL", "WORK_EMAIL"), ("PHONE_NUMBER", "WORK_PHONE")
-# Answers kept for scoring and routing; names and addresses are personal data we do not need.
-KEPT_COLUMNS = ("COMPANY_NAME", "JOB_TITLE", "CITY", "REGION", "COUNTRY")
+# Answers kept in clear for scoring and routing; addresses are personal data we do not need.
+KEPT_COLUMNS = ("REGION", "COUNTRY")
+# Answers that are contact details: sealed by the PII vault (docs/privacy.md), never in clear.
+CONTACT_COLUMNS = {
+    "FULL_NAME": "name",
+    "COMPANY_NAME": "company",
+    "JOB_TITLE": "job_title",
+    "CITY": "city",
+}
 Id = str | None  # Google sends numbers; coerce_numbers_to_str makes them strings
 
 
@@ -77,6 +84,12 @@ def google_draft(data: Any, received_at: datetime) -> Draft | Rejection:
         "is_test": lead.is_test,
     }
     form = {column.lower(): answers[column][:200] for column in KEPT_COLUMNS if column in answers}
+    contact = {
+        ours: answers[theirs] for theirs, ours in CONTACT_COLUMNS.items() if theirs in answers
+    }
+    if "name" not in contact and ("FIRST_NAME" in answers or "LAST_NAME" in answers):
+        parts = (answers.get("FIRST_NAME", ""), answers.get("LAST_NAME", ""))
+        contact["name"] = " ".join(part for part in parts if part)
     context = {"form_id": lead.form_id, "adgroup_id": lead.adgroup_id, "lead_form": form}
     return Draft(
         type="ad_lead_submitted",
@@ -86,4 +99,5 @@ def google_draft(data: Any, received_at: datetime) -> Draft | Rejection:
         properties=properties,
         campaign=lead.campaign_id,
         context={**{k: v for k, v in context.items() if v}, "is_test": lead.is_test},
+        contact=contact,
     )

@@ -14,6 +14,7 @@ from services.ingest.rejections import Rejection, from_validation_error
 from services.ingest.unpack import array
 from services.pii import pii_in, scrub
 from services.settings import WriteKey
+from services.vault.contact import contact_in, scrub_contact
 
 SHARED = ("anonymousId", "sentAt", "context")
 
@@ -61,10 +62,11 @@ def beacon_event(item: Any, stamp: Stamp, key: WriteKey) -> Event | Rejection:
     except ValidationError as error:
         return from_validation_error(error)
     identities: dict[str, Any] = {"anonymous_id": given.anonymousId}
-    properties = given.properties
+    properties, contact = given.properties, {}
     if given.type == "identify":
         identities.update(pii_in(given.traits))
-        properties = {"traits": scrub(given.traits)}
+        properties = {"traits": scrub_contact(scrub(given.traits))}
+        contact = contact_in(given.traits)
     draft = Draft(
         type=given.type,
         event_id=given.messageId,
@@ -73,5 +75,6 @@ def beacon_event(item: Any, stamp: Stamp, key: WriteKey) -> Event | Rejection:
         properties=properties,
         campaign=_campaign(given.context),
         context=scrub(given.context),  # type: ignore[arg-type]
+        contact=contact,
     )
     return finish(draft, Channel.WEBSITE, stamp)

@@ -64,7 +64,10 @@ async def deliver(
         if isinstance(event, Rejection):
             return event.under(pointer(index)) if len(drafts) > 1 else event
         events.append(event)
-    return await publish_once(ingest, recent, events)
+    sealed = await ingest.sealer.seal(events, stamp.contacts) if stamp.contacts else events
+    if isinstance(sealed, Rejection):
+        return sealed
+    return await publish_once(ingest, recent, sealed)
 
 
 def refused(channel: str, rejection: Rejection) -> Response:

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from schemas.events import Channel, Event
-from services.ingest.envelope import Stamp, build_event, check_time, hash_identities
+from services.ingest.envelope import Stamp, build_event, check_time, hash_identities, hold_contact
 from services.ingest.rejections import Rejection, pointer
 from services.pii import PiiHasher
 
@@ -23,6 +23,7 @@ class Draft:
     properties: dict[str, Any] = field(default_factory=dict)
     campaign: str | None = None
     context: dict[str, Any] = field(default_factory=dict)
+    contact: dict[str, Any] = field(default_factory=dict)  # name, company, …: sealed, not sent
 
 
 def usable_pii(identities: dict[str, Any], hasher: PiiHasher) -> tuple[dict[str, Any], list[str]]:
@@ -53,7 +54,7 @@ def finish(draft: Draft, channel: Channel, stamp: Stamp) -> Event | Rejection:
     if late:
         return late
     context = {**draft.context, "invalid_pii": dropped} if dropped else draft.context
-    return build_event(
+    event = build_event(
         {
             "event_id": draft.event_id,
             "type": draft.type,
@@ -67,3 +68,4 @@ def finish(draft: Draft, channel: Channel, stamp: Stamp) -> Event | Rejection:
             "properties": draft.properties,
         }
     )
+    return hold_contact(stamp, event, raw, draft.contact)

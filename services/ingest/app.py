@@ -23,6 +23,8 @@ from services.logs import RequestIdMiddleware
 from services.ops_http import ReadinessCheck, kafka_check, ops_router
 from services.pii import PiiHasher
 from services.settings import Settings
+from services.vault.keys import warn_if_development_key
+from services.vault.sealing import Sealer
 
 __all__ = ["create_app", "create_producer"]
 
@@ -36,7 +38,8 @@ DESCRIPTION = """Behaviour events in, durably in Kafka out.
 A 2xx means Kafka acknowledged (acks=all). 503 + Retry-After: retry with the same ids.
 Every error, of every route (unknown routes too): `{"code", "message", "pointer"}`, the pointer
 naming the field (RFC 6901).
-Emails and phones are normalised and HMAC-hashed here; raw values never reach Kafka.
+Emails and phones are normalised and HMAC-hashed here; raw values never reach Kafka. Contact
+details (name, email, phone, company, job title, city) go only sealed (AES-GCM, per person).
 """
 
 
@@ -52,6 +55,8 @@ def _kafka_ready(publisher: Publisher) -> ReadinessCheck:
 def create_app(settings: Settings) -> FastAPI:
     """Build the ingest app; the producer starts and stops with the app."""
     publisher = Publisher(settings)
+    sealer = Sealer(settings)  # its database pool opens on the first contact to seal
+    warn_if_development_key(settings.pii_master_key)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -60,6 +65,7 @@ def create_app(settings: Settings) -> FastAPI:
             yield
         finally:
             await publisher.stop()
+            await sealer.stop()
 
     app = FastAPI(
         title="leadfunnel ingest", version="0.1.0", description=DESCRIPTION, lifespan=lifespan
@@ -69,6 +75,7 @@ def create_app(settings: Settings) -> FastAPI:
         limiter=RateLimiter(settings.ingest_rate_burst_seconds),
         publisher=publisher,
         hasher=PiiHasher(settings.pii_hmac_secret, settings.default_phone_region),
+        sealer=sealer,
     )
     app.state.publisher = publisher
     app.include_router(segment_router(settings))

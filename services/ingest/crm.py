@@ -21,11 +21,13 @@ from services.ingest.envelope import (
     check_time,
     corrected_time,
     hash_identities,
+    hold_contact,
     new_event_id,
 )
 from services.ingest.native import IdentitiesIn
 from services.ingest.rejections import UNKNOWN_STAGE, Rejection, from_validation_error, pointer
 from services.pii import scrub
+from services.vault.contact import ContactDetails
 
 
 class CrmFields(Contract):
@@ -41,6 +43,9 @@ class CrmFields(Contract):
     crm_lead_id: str | None = Field(default=None, min_length=1, max_length=200)
     identities: IdentitiesIn | None = None
     context: dict[str, Any] = Field(default_factory=dict)
+    contact: ContactDetails | None = Field(
+        default=None, description="name, company, job title, city: sealed by the PII vault"
+    )
 
 
 class StageChangeIn(CrmFields, SalesStageChanged):
@@ -86,7 +91,7 @@ def crm_event(
     properties_model = SalesStageChanged if is_stage else CommunicationLogged
     # Only what the record set: a version 2 record without `owner` is then missing it.
     properties = given.model_dump(include=set(properties_model.model_fields), exclude_unset=True)
-    return build_event(
+    event = build_event(
         {
             "event_id": given.event_id or new_event_id(),
             "type": "sales_stage_changed" if is_stage else "communication_logged",
@@ -101,6 +106,8 @@ def crm_event(
         },
         _flat,
     )
+    details = [given.contact.model_dump()] if given.contact else []
+    return hold_contact(stamp, event, raw, *details)
 
 
 def _flat(loc: Sequence[str | int]) -> Sequence[str | int]:

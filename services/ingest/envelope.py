@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,7 +18,8 @@ from services.ingest.rejections import (
     Rejection,
     from_validation_error,
 )
-from services.pii import PiiHasher
+from services.pii import PiiHasher, normalize_phone
+from services.vault.contact import Contact, build_contact
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 MAX_CLOCK_AHEAD = timedelta(days=1)
@@ -31,6 +32,8 @@ class Stamp:
     received_at: datetime
     source: str
     hasher: PiiHasher
+    # event id → its contact details in clear, until the vault seals them (never published)
+    contacts: dict[str, Contact] = field(default_factory=dict)
 
 
 def new_event_id() -> str:
@@ -89,6 +92,24 @@ def adopt_pii(identities: dict[str, Any], found: Mapping[str, str], hasher: PiiH
     for kind, value in found.items():
         if identities.get(kind) is None and checks[kind](value):
             identities[kind] = value
+
+
+def hold_contact(
+    stamp: Stamp,
+    result: Event | Rejection,
+    pii: Mapping[str, Any],
+    *details: Mapping[str, Any],
+) -> Event | Rejection:
+    """Keep an accepted event's contact details (raw email / phone, name, …) for the vault."""
+    if isinstance(result, Rejection):
+        return result
+    phone = pii.get("phone")
+    region = stamp.hasher.default_region
+    normalized = normalize_phone(phone, region) if isinstance(phone, str) else None
+    contact = build_contact(pii, *details, phone=normalized)
+    if contact is not None:
+        stamp.contacts[result.event_id] = contact
+    return result
 
 
 def build_event(

@@ -27,6 +27,7 @@ from services.ingest.ratelimit import RateLimiter
 from services.ingest.rejections import Rejection
 from services.pii import PiiHasher
 from services.settings import WriteKey
+from services.vault.sealing import Sealer
 
 Item = tuple[str, Any]  # (JSON pointer of the item in the body, the item or why it was refused)
 Unpack = Callable[[Any], list[Item] | Rejection]
@@ -44,6 +45,7 @@ class Ingest:
     limiter: RateLimiter
     publisher: Publisher
     hasher: PiiHasher
+    sealer: Sealer  # contact details → ciphertext under each person's data key, before Kafka
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,10 @@ async def handle(request: Request, ingest: Ingest, endpoint: Endpoint) -> Respon
             result = check_channel(key, result.channel) or result
         results.append(result.under(where) if isinstance(result, Rejection) else result)
     accepted = [result for result in results if not isinstance(result, Rejection)]
-    failed = await ingest.publisher.publish(accepted) if accepted else None
+    sealed = await ingest.sealer.seal(accepted, stamp.contacts) if stamp.contacts else accepted
+    if isinstance(sealed, Rejection):
+        return refuse(endpoint, sealed)
+    failed = await ingest.publisher.publish(sealed) if sealed else None
     if failed:
         return refuse(endpoint, failed)
     _count(items, results, endpoint.labels, key)

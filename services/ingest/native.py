@@ -25,10 +25,12 @@ from services.ingest.envelope import (
     check_time,
     corrected_time,
     hash_identities,
+    hold_contact,
     new_event_id,
 )
 from services.ingest.rejections import Rejection, from_validation_error, pointer
 from services.pii import pii_in, scrub
+from services.vault.contact import ContactDetails, contact_in, scrub_contact
 
 
 class IdentitiesInBase(Contract):
@@ -64,6 +66,9 @@ class EnvelopeIn(Contract):
     identities: IdentitiesIn  # type: ignore[valid-type]
     campaign: str | None = Field(default=None, max_length=200)
     context: dict[str, Any] = Field(default_factory=dict)
+    contact: ContactDetails | None = Field(
+        default=None, description="name, company, job title, city: sealed by the PII vault"
+    )
 
 
 def _input_model(model: type[Contract]) -> type[Contract]:
@@ -93,9 +98,11 @@ def native_event(data: Any, stamp: Stamp) -> Event | Rejection:
     except ValidationError as error:
         return from_validation_error(error, tags=_TAGS)
     raw_identities = given.identities.model_dump()
+    details = [given.contact.model_dump()] if given.contact else []
     if isinstance(given.properties, _FREE_FORM):  # typed properties have no email / phone keys
         free = given.properties.model_dump()
         adopt_pii(raw_identities, pii_in(free.get("traits", free)), stamp.hasher)
+        details.append(contact_in(free.get("traits", {})))
     identities = hash_identities(raw_identities, stamp.hasher, _identity_pointer)
     if isinstance(identities, Rejection):
         return identities
@@ -105,10 +112,10 @@ def native_event(data: Any, stamp: Stamp) -> Event | Rejection:
         return late
     properties = given.properties
     if isinstance(properties, Identify):
-        properties = Identify(traits=scrub(properties.traits))  # type: ignore[arg-type]
+        properties = Identify(traits=scrub_contact(scrub(properties.traits)))
     elif given.type == "custom":
         properties = type(properties).model_validate(scrub(properties.model_dump()))
-    return build_event(
+    event = build_event(
         {
             "event_id": given.event_id or new_event_id(),
             "type": given.type,
@@ -123,3 +130,4 @@ def native_event(data: Any, stamp: Stamp) -> Event | Rejection:
             "properties": properties,
         }
     )
+    return hold_contact(stamp, event, raw_identities, *details)

@@ -15,6 +15,7 @@ from services.ingest.envelope import (
     check_time,
     corrected_time,
     fields_of,
+    hold_contact,
     new_event_id,
 )
 from services.ingest.rejections import UNKNOWN_CHANNEL, Rejection
@@ -28,8 +29,11 @@ from services.ingest.segment_calls import (
     SegmentTrack,
 )
 from services.ingest.segment_identities import segment_identities
-from services.pii import scrub
+from services.pii import pii_in, scrub
+from services.vault.contact import contact_in, scrub_contact
 
+# Track calls whose properties are a form's answers: their name, company, … are contact details.
+LEAD_FORMS = frozenset({"form_submitted", "demo_requested", "ad_lead_submitted"})
 SEGMENT_CHANNELS = frozenset({"browser", "server", "mobile", "client", "web"})
 # Segment spec property names → ours, per event type.
 ALIASES: dict[str, dict[str, str]] = {
@@ -113,8 +117,13 @@ class SegmentMapper:
         kind, properties, extra = self._typed(call)
         context = scrub(call.context)
         assert isinstance(context, dict)
+        pii, details = _contact_sources(call, kind)
+        if isinstance(context.get("traits"), dict):
+            context["traits"] = scrub_contact(context["traits"])
         if extra:
-            context["extra_properties"] = scrub(extra)
+            context["extra_properties"] = scrub(
+                scrub_contact(extra) if kind in LEAD_FORMS else extra
+            )
         campaign = context.get("campaign")
         fields = {
             "event_id": call.messageId or new_event_id(),
@@ -128,7 +137,7 @@ class SegmentMapper:
             "context": context,
             "properties": properties,
         }
-        return build_event(fields, _rename)
+        return hold_contact(stamp, build_event(fields, _rename), pii, *details)
 
     @staticmethod
     def _channel(given: str | None, default: str) -> str | Rejection:
@@ -165,8 +174,23 @@ class SegmentMapper:
                 traits = {"group_id": call.groupId, "group_traits": scrub(call.traits)}
                 return "identify", {"traits": traits}, {}
             case SegmentIdentify():
-                return "identify", {"traits": scrub(call.traits)}, {}
+                return "identify", {"traits": scrub_contact(scrub(call.traits))}, {}
         raise AssertionError(f"unmapped Segment call {type(call).__name__}")  # pragma: no cover
+
+
+def _contact_sources(call: SegmentCall, kind: str) -> tuple[dict[str, str], list[dict[str, str]]]:
+    """Raw email / phone and the contact details of a call: traits first, then a lead form's."""
+    context_traits = call.context.get("traits")
+    sources = [call.traits] if isinstance(call, SegmentIdentify) else []
+    sources += [context_traits] if isinstance(context_traits, dict) else []
+    if kind in LEAD_FORMS:
+        sources.append(getattr(call, "properties", {}))
+    pii: dict[str, str] = {}
+    for source in sources:
+        for key, value in pii_in(source).items():
+            pii.setdefault(key, value)
+    details = [found for source in sources if (found := contact_in(source))]
+    return pii, details
 
 
 def _properties(kind: str, given: dict[str, Any]) -> tuple[str, dict[str, Any], dict[str, Any]]:

@@ -60,6 +60,17 @@ class Contact(BaseModel):
         )
 
 
+class ContactDetails(BaseModel):
+    """Contact details a client posts beside the identities (email and phone go there)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    name: str | None = Field(default=None, min_length=1, max_length=MAX_CHARS, examples=["张伟"])
+    company: str | None = Field(default=None, min_length=1, max_length=MAX_CHARS)
+    job_title: str | None = Field(default=None, min_length=1, max_length=MAX_CHARS)
+    city: str | None = Field(default=None, min_length=1, max_length=MAX_CHARS)
+
+
 def _text(value: Any) -> str | None:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         return None

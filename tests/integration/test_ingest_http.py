@@ -65,10 +65,11 @@ def test_segment_track_lands_keyed_by_user_with_type_headers_and_hashed_email(
     assert record.key == b"user:u-1024"
     assert headers_of(record) == {
         "event_type": b"form_submitted",
-        "schema_version": b"1",
+        "schema_version": b"2",  # it carries the sealed contact (its email), a version 2 field
         "channel": b"website",
     }
     event = orjson.loads(record.value)
+    assert event["contact"]["key_id"].startswith("k_")
     assert event["identities"]["email_hash"] == keyed_hash(
         settings.pii_hmac_secret, "li.wei@example.cn"
     )

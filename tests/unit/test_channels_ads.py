@@ -69,8 +69,10 @@ def test_google_lead_becomes_a_tagged_test_lead_with_hashed_contacts_and_no_name
     assert event.identities.ad_lead_id == "google_ads:TeSter-123-ABCDEFGHIJKLMNOPQRSTUVWXYZ"
     assert event.identities.ad_click_id == "EAIaIQobChMI"
     assert event.identities.email_hash == keyed_hash(SECRET, "wang@example.cn")
-    assert event.context["lead_form"] == {"company_name": "Acme"}
-    assert "王小明" not in orjson.dumps(event.model_dump(mode="json")).decode()
+    assert "lead_form" not in event.context  # company, title, city: sealed contact details
+    text = orjson.dumps(event.model_dump(mode="json")).decode()
+    assert "王小明" not in text and "Acme" not in text
+    assert STAMP.contacts[event.event_id].company == "Acme"
 
 
 @pytest.mark.parametrize("given", [{"google_key": "wrong"}, {"google_key": None}, {}])

@@ -121,7 +121,30 @@ def test_identify_traits_email_and_phone_become_hashes_and_leave_the_traits() ->
     got = event("identify", examples.SEGMENT_IDENTIFY)
     assert got.identities.email_hash == keyed_hash("k", "li.wei@example.cn")
     assert got.identities.phone_hash == keyed_hash("k", "+8613800138000")
-    assert got.properties.model_dump() == {"traits": {"company": "ACME"}}
+    assert got.properties.model_dump() == {"traits": {}}  # the company is a contact detail
+
+
+def test_identify_contact_details_are_held_for_the_vault_not_published() -> None:
+    stamp = Stamp(NOW, "web", PiiHasher("k", "CN"))
+    got = _segment_convert(MAPPER, "identify")(examples.SEGMENT_IDENTIFY, stamp, WEB)
+    assert not isinstance(got, Rejection)
+    held = stamp.contacts[got.event_id]
+    assert (held.company, held.email, held.phone) == ("ACME", "li.wei@example.cn", "+8613800138000")
+    assert "ACME" not in got.model_dump_json()
+
+
+def test_a_form_submitted_track_call_takes_its_answers_as_contact_details() -> None:
+    stamp = Stamp(NOW, "web", PiiHasher("k", "CN"))
+    body = {"userId": "u", "event": "Form Submitted", "properties": {"formId": "trial"}}
+    body["properties"] |= {"name": "Zhou Min", "company": "Kite", "title": "COO", "keep": 1}
+    got = _segment_convert(MAPPER, "track")(body, stamp, WEB)
+    assert not isinstance(got, Rejection)
+    assert stamp.contacts[got.event_id].model_dump(exclude_none=True) == {
+        "name": "Zhou Min",
+        "company": "Kite",
+        "job_title": "COO",
+    }
+    assert got.context["extra_properties"] == {"keep": 1}
 
 
 def test_alias_links_previous_id_and_user_id_in_one_identify_event() -> None:
@@ -145,7 +168,7 @@ def test_raw_pii_never_survives_in_properties_or_context() -> None:
     }
     got = event("track", body)
     text = got.model_dump_json()
-    assert "a@b.cn" not in text and "13800138000" not in text
+    assert "a@b.cn" not in text and "13800138000" not in text and "Li" not in text
     assert got.identities.phone_hash == keyed_hash("k", "+8613800138000")
 
 
