@@ -3,6 +3,7 @@ dashboards and rules only name metrics the services define and tables the migrat
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -185,8 +186,106 @@ def test_k8s_manifests_are_complete_and_consistent() -> None:
     partitions = int(
         by_kind["ConfigMap"]["leadfunnel-config"]["data"]["LEADFUNNEL_TOPIC_PARTITIONS"]
     )
-    for name in ("scoring", "alerts"):  # workers scale with partitions, never beyond them
-        assert by_kind["HorizontalPodAutoscaler"][name]["spec"]["maxReplicas"] <= partitions
+    autoscalers = by_kind["HorizontalPodAutoscaler"]
+    assert "scoring" not in autoscalers  # each step rebalances Faust and restores tables
+    alerts = autoscalers["alerts"]["spec"]  # a consumer group: never beyond the partitions,
+    assert alerts["maxReplicas"] <= partitions  # and rebalances damped
+    assert alerts["behavior"]["scaleDown"]["stabilizationWindowSeconds"] >= 300
+    assert deployments["scoring"]["spec"]["replicas"] <= partitions
+
+
+def _pod_specs() -> dict[str, dict[str, Any]]:
+    return {
+        doc["metadata"]["name"]: doc["spec"]["template"]["spec"]
+        for doc in _k8s()
+        if doc["kind"] in ("Deployment", "Job")
+    }
+
+
+def test_every_k8s_pod_runs_unprivileged_on_a_read_only_root_with_empty_dirs_to_write() -> None:
+    pods = _pod_specs()
+    assert {"ingest", "query", "scoring", "projector", "alerts", "leadfunnel-setup"} <= set(pods)
+    for name, pod in pods.items():
+        assert pod["securityContext"]["runAsNonRoot"] is True, name
+        assert pod["securityContext"]["runAsUser"] == 10001, name  # the image's user
+        volumes = {volume["name"]: volume for volume in pod["volumes"]}
+        for container in pod["containers"]:
+            context = container["securityContext"]
+            assert context["readOnlyRootFilesystem"] is True, name
+            assert context["allowPrivilegeEscalation"] is False, name
+            assert context["capabilities"]["drop"] == ["ALL"], name
+            mounts = {m["mountPath"]: volumes[m["name"]] for m in container["volumeMounts"]}
+            assert "emptyDir" in mounts["/tmp"], name
+            for path, volume in mounts.items():  # writable: emptyDir; configuration: read-only
+                assert "emptyDir" in volume or "configMap" in volume, (name, path)
+    scoring = {e["name"]: e.get("value") for e in pods["scoring"]["containers"][0]["env"]}
+    tables = scoring["LEADFUNNEL_SCORING_DATA_DIR"]
+    mounts = {m["mountPath"]: m["name"] for m in pods["scoring"]["containers"][0]["volumeMounts"]}
+    assert "emptyDir" in {v["name"]: v for v in pods["scoring"]["volumes"]}[mounts[tables]]
+
+
+def test_every_k8s_deployment_has_a_disruption_budget() -> None:
+    docs = _k8s()
+    budgets = [doc["spec"] for doc in docs if doc["kind"] == "PodDisruptionBudget"]
+    for deployment in (doc for doc in docs if doc["kind"] == "Deployment"):
+        labels = deployment["spec"]["template"]["metadata"]["labels"]
+        covering = [b for b in budgets if b["selector"]["matchLabels"].items() <= labels.items()]
+        assert len(covering) == 1, deployment["metadata"]["name"]
+        assert covering[0].get("maxUnavailable", 1) == 1 or covering[0]["minAvailable"] >= 1
+
+
+def _rules_generator() -> Any:
+    path = DEPLOY / "k8s" / "rules_configmaps.py"
+    spec = importlib.util.spec_from_file_location("rules_configmaps", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_rules_config_maps_hold_the_rules_files_and_are_mounted_where_they_are_read() -> None:
+    generated = (DEPLOY / "k8s" / "rules.yaml").read_text(encoding="utf-8")
+    assert generated == _rules_generator().render(), "run python deploy/k8s/rules_configmaps.py"
+    maps = {doc["metadata"]["name"]: doc for doc in _k8s() if doc["kind"] == "ConfigMap"}
+    scoring_rules = maps["leadfunnel-scoring-rules"]["data"]["scoring.yaml"]
+    assert scoring_rules == (ROOT / "scoring" / "default_rules.yaml").read_text(encoding="utf-8")
+    prometheus = maps["leadfunnel-prometheus-rules"]["data"]["rules.yml"]
+    assert prometheus == (DEPLOY / "prometheus" / "rules.yml").read_text(encoding="utf-8")
+    for name in ("scoring", "query"):  # both read LEADFUNNEL_SCORING_RULES_PATH
+        pod = _pod_specs()[name]
+        (container,) = pod["containers"]
+        path = {e["name"]: e.get("value") for e in container["env"]}[
+            "LEADFUNNEL_SCORING_RULES_PATH"
+        ]
+        volumes = {v["name"]: v for v in pod["volumes"]}
+        (mount,) = [m for m in container["volumeMounts"] if path.startswith(m["mountPath"] + "/")]
+        assert volumes[mount["name"]]["configMap"]["name"] == "leadfunnel-scoring-rules", name
+        assert (
+            path.removeprefix(mount["mountPath"] + "/") in maps["leadfunnel-scoring-rules"]["data"]
+        )
+
+
+KUBERNETES_VERSION = "1.30.0"
+
+
+def _validator() -> Any:
+    try:
+        import kubernetes_validate
+    except ImportError:  # a dev dependency: make venv installs it; fail, never skip
+        pytest.fail("kubernetes-validate is required: make venv installs it", pytrace=False)
+    return kubernetes_validate
+
+
+def test_k8s_manifests_validate_strictly_against_the_kubernetes_api_schemas() -> None:
+    validator = _validator()
+    docs = _k8s()
+    assert len(docs) >= 20
+    for doc in docs:
+        validator.validate(doc, KUBERNETES_VERSION, strict=True)  # raises naming the field
+    broken = json.loads(json.dumps(next(d for d in docs if d["kind"] == "Deployment")))
+    broken["spec"]["template"]["spec"]["containers"][0]["securityContext"]["readOnlyRoot"] = True
+    with pytest.raises(validator.ValidationError):  # a misspelled field does not pass
+        validator.validate(broken, KUBERNETES_VERSION, strict=True)
 
 
 def test_compose_file_passes_docker_compose_config_without_an_engine() -> None:
