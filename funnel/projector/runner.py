@@ -27,6 +27,8 @@ from funnel.projection import (
 )
 from funnel.projector import store, telemetry
 from funnel.stages import stage_order
+from performance import store as points_store
+from performance.rules import load_points
 from schemas.outgoing import LeadsMerged
 from schemas.topics import (
     DEAD_LETTERS,
@@ -98,6 +100,7 @@ class Projector:
         self.name = self.schema  # positions follow their tables: a rebuild swaps both at once
         self.consumer_name = f"projector:{self.schema}"  # names it in dead letters and metrics
         self.order = stage_order(settings.sales_stages)  # what counts as advancing a stage
+        self.points = load_points(settings.points_rules_path)  # what a rep's activity earns
         self.max_records = max_records or settings.projector_batch_records
         self._sources = {spec.name(settings.topic_prefix): source for spec, source in SOURCES}
         self._dead_letters = DEAD_LETTERS.name(settings.topic_prefix)
@@ -335,6 +338,8 @@ class Projector:
         absorbed_leads, absorbed_identities = await store.load_absorbed(self._conn, merged)
         changes = fold(facts, aliases, absorbed_leads, absorbed_identities)
         written = await store.apply_changes(self._conn, changes, self.order)
+        touched = sorted({row.opportunity_id for row in changes.stage_changes.values()})
+        written |= await points_store.apply_awards(self._conn, facts, touched, self.points)
         for table, rows in written.items():
             if rows:
                 telemetry.ROWS_WRITTEN.labels(self.name, table).inc(rows)

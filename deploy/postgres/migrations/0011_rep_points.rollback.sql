@@ -1,0 +1,1 @@
+DROP TABLE funnel.rep_activity;
