@@ -22,6 +22,7 @@ from schemas.outgoing import (
     ResolvedEvent,
     ScoreChanged,
 )
+from schemas.spend import SpendRecorded
 
 OUT = Path(__file__).resolve().parent / "json"
 CONTRACTS: dict[str, tuple[Any, str]] = {
@@ -36,6 +37,7 @@ CONTRACTS: dict[str, tuple[Any, str]] = {
     "leads_merged": (LeadsMerged, "Two leads turned out to be one person"),
     "nurture_suggested": (NurtureSuggested, "A content pack suggested for a lead under the bar"),
     "person_erased": (PersonErased, "A person was erased: every consumer forgets the leads"),
+    "spend_recorded": (SpendRecorded, "A channel's or campaign's spend in a month (key: spend_id)"),
     "alert": (Alert, "A business alert for sales managers and supervisors"),
     "dead_letter": (DeadLetter, "A message that could not be processed, with the reason"),
 }

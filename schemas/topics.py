@@ -42,6 +42,8 @@ PROMOTIONS = TopicSpec("leads.promotions", "lead_id", "LeadPromoted, LeadDemoted
 SALES_STAGES = TopicSpec("sales.stages", "opportunity_id", "ResolvedEvent")
 # erasures are replayed by every rebuild and rescore, so they are kept forever (they hold no PII)
 ERASURES = TopicSpec("people.erasures", "lead_id", "PersonErased")
+# a month's spend per channel / campaign: compacted, the latest posting of a month is the truth
+SPEND = TopicSpec("marketing.spend", "spend_id", "SpendRecorded", cleanup_policy="compact")
 ALERTS = TopicSpec("alerts", "subject id", "Alert", retention_ms=90 * DAYS)
 DEAD_LETTERS = TopicSpec("dead-letters", "source topic", "DeadLetter", retention_ms=30 * DAYS)
 
@@ -53,6 +55,7 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     PROMOTIONS,
     SALES_STAGES,
     ERASURES,
+    SPEND,
     ALERTS,
     DEAD_LETTERS,
 )
