@@ -114,6 +114,8 @@ class Settings(BaseSettings):
     pii_previous_master_keys: list[str] = Field(default=[], repr=False)
     vault_key_cache_seconds: float = Field(default=60.0, ge=0)
     default_phone_region: str = "CN"
+    # marketing spend (docs/ingest.md): the one currency spend is posted in and costs are shown in
+    reporting_currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$")
     # True allows the development credentials above (`make run` and the tests set it); without
     # it ingest and query refuse to start on any of them (`refuse_development_defaults`).
     dev_mode: bool = False
