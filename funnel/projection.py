@@ -26,6 +26,7 @@ from schemas.outgoing import (
     LeadDemoted,
     LeadPromoted,
     LeadsMerged,
+    PersonErased,
     ResolvedEvent,
     ScoreChanged,
     Tier,
@@ -41,6 +42,7 @@ class Source(StrEnum):
     PROMOTIONS = "promotions"
     MERGES = "merges"
     SALES_STAGES = "sales_stages"
+    ERASURES = "erasures"
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +73,15 @@ class Rejected:
     field: str | None
 
 
-Fact = ResolvedEvent | Scored | LeadPromoted | LeadDemoted | LeadsMerged | SalesStageChangedEvent
+Fact = (
+    ResolvedEvent
+    | Scored
+    | LeadPromoted
+    | LeadDemoted
+    | LeadsMerged
+    | SalesStageChangedEvent
+    | PersonErased  # funnel/privacy.py: what it names is left out and removed
+)
 Decoded = Fact | Rejected | None  # None: a tombstone, nothing to project
 
 _TIER_CHANGE: TypeAdapter[LeadPromoted | LeadDemoted] = TypeAdapter(
@@ -115,6 +125,8 @@ def decode(record: SourceRecord) -> Decoded:
                 return LeadsMerged.model_validate_json(value)
             case Source.SALES_STAGES:
                 return _stage_record(value)
+            case Source.ERASURES:
+                return PersonErased.model_validate_json(value)
     except ValidationError as error:
         first = error.errors()[0]
         return Rejected(record, f"{first['type']}: {first['msg']}", _pointer(first["loc"]))
@@ -152,6 +164,8 @@ def lead_ids(facts: Iterable[Fact]) -> set[str]:
                 ids.add(fact.change.lead_id)
             case LeadsMerged():
                 ids.update((fact.merged_lead_id, fact.surviving_lead_id))
+            case PersonErased():
+                ids.update(fact.lead_ids)
     return ids
 
 

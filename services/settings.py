@@ -75,6 +75,9 @@ class WriteKey(BaseModel):
     sha256: str
     channels: list[str] = ["website", "wechat", "ads", "email", "crm", "api"]
     rate_per_second: float = 500.0
+    # events/s one client address may post with this key (set it on public keys, e.g. the
+    # website's: one visitor cannot drain the key for everyone); None: no per-address limit
+    rate_per_address_per_second: float | None = None
 
 
 class AlertWebhook(BaseModel):
@@ -126,6 +129,9 @@ class Settings(BaseSettings):
     ingest_publish_timeout_seconds: float = 5.0
     ingest_retry_after_seconds: int = 5
     ingest_rate_burst_seconds: float = 2.0
+    # where the rate limits live: each process's buckets (N replicas admit N × the rate), or
+    # fixed windows of ingest_rate_burst_seconds in PostgreSQL that every replica shares
+    ingest_rate_store: Literal["process", "postgres"] = "process"
     segment_event_types: dict[str, str] = SEGMENT_EVENT_TYPES
     # The one stage list every process uses: ingest accepts these stages, the projector and the
     # query service order and classify stays by it, the alerts and the dashboard follow it.

@@ -13,6 +13,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import KafkaError
 
+from funnel.privacy import contact_rows, erased_in, without_erased
 from funnel.projection import (
     Fact,
     Rejected,
@@ -25,13 +26,14 @@ from funnel.projection import (
     survivor_keys,
     touched_keys,
 )
-from funnel.projector import store, telemetry
+from funnel.projector import privacy_store, store, telemetry
 from funnel.stages import stage_order
 from performance import store as points_store
 from performance.rules import load_points
 from schemas.outgoing import LeadsMerged
 from schemas.topics import (
     DEAD_LETTERS,
+    ERASURES,
     LEAD_EVENTS,
     LEAD_MERGES,
     LEAD_SCORES,
@@ -51,6 +53,7 @@ SOURCES: tuple[tuple[TopicSpec, Source], ...] = (
     (PROMOTIONS, Source.PROMOTIONS),
     (LEAD_MERGES, Source.MERGES),
     (SALES_STAGES, Source.SALES_STAGES),
+    (ERASURES, Source.ERASURES),
 )
 Batch = Mapping[TopicPartition, list[ConsumerRecord]]
 Progress = Callable[[int, int], None]  # (projected so far, total) of a catch-up
@@ -333,11 +336,21 @@ class Projector:
         merges = [fact for fact in facts if isinstance(fact, LeadsMerged)]
         known = await store.load_aliases(self._conn, lead_ids(facts))
         aliases = resolve_aliases(known, merges)
+        # Erased people (docs/privacy.md): their facts are left out, live or in a rebuild, and
+        # what the read models still hold of them is deleted.
+        mentioned = {*lead_ids(facts), *aliases.values()}
+        erased = erased_in(facts) | await privacy_store.erased_among(self._conn, mentioned)
+        facts = without_erased(facts, erased, aliases)
+        merges = [fact for fact in facts if isinstance(fact, LeadsMerged)]
+        aliases = resolve_aliases(known, merges)
         await store.lock_keys(self._conn, self.name, survivor_keys(aliases))
         merged = sorted({m.merged_lead_id for m in merges if m.merged_lead_id in aliases})
         absorbed_leads, absorbed_identities = await store.load_absorbed(self._conn, merged)
         changes = fold(facts, aliases, absorbed_leads, absorbed_identities)
         written = await store.apply_changes(self._conn, changes, self.order)
+        contacts = contact_rows(facts, aliases)
+        written["lead_contacts"] = await privacy_store.write_contacts(self._conn, contacts)
+        written["erased_rows"] = await privacy_store.forget(self._conn, erased)
         touched = sorted({row.opportunity_id for row in changes.stage_changes.values()})
         written |= await points_store.apply_awards(self._conn, facts, touched, self.points)
         for table, rows in written.items():

@@ -187,7 +187,13 @@ INTERVAL_INSERT = _insert_sql(
     },
     "",
 )
-REPOINTED_TABLES = ("lead_events", "tier_transitions", "communications", "stage_changes")
+REPOINTED_TABLES = (
+    "lead_events",
+    "tier_transitions",
+    "communications",
+    "stage_changes",
+    "lead_contacts",  # sealed contact rows follow their lead into the survivor
+)
 
 
 def lock_key(projector: str) -> str:
