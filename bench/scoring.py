@@ -204,10 +204,10 @@ def wait_scored(port: int, expected: int, timeout: float) -> float:
     """Seconds until the worker has accepted `expected` events."""
     started = time.perf_counter()
     accepted = '{admission="accepted"}'
-    while metric(port, "scoring_events_total", accepted) < expected:
+    while metric(port, "leadfunnel_scoring_events_total", accepted) < expected:
         if time.perf_counter() - started > timeout:
             raise TimeoutError(
-                f"scored {metric(port, 'scoring_events_total', accepted)} of {expected}"
+                f"scored {metric(port, 'leadfunnel_scoring_events_total', accepted)} of {expected}"
             )
         time.sleep(0.25)
     return time.perf_counter() - started
@@ -328,7 +328,7 @@ def main(argv: list[str]) -> int:
         full_rss = rss_mib(processes[-1].pid)
         time.sleep(6)  # one gauge tick after the last batch
         table = {
-            name: metric(port, "scoring_table_bytes", f'{{table="{name}"}}')
+            name: metric(port, "leadfunnel_scoring_table_bytes", f'{{table="{name}"}}')
             for name in ("leads", "identities", "lead_identities")
         }
         processes.append(start_server(settings, ingest_port))

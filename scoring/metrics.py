@@ -8,42 +8,60 @@ from datetime import UTC, datetime
 from prometheus_client import Counter, Gauge, Histogram
 
 EVENTS = Counter(
-    "scoring_events_total",
+    "leadfunnel_scoring_events_total",
     "Resolved events at the scoring table, by admission (accepted = scored; duplicate dropped)",
     ["admission"],
 )
-RECEIVED = Counter("scoring_raw_events_total", "Raw events resolved, by event type", ["type"])
-PROMOTIONS = Counter("scoring_promotions_total", "LeadPromoted published, by new tier", ["tier"])
-DEMOTIONS = Counter("scoring_demotions_total", "LeadDemoted published, by new tier", ["tier"])
-MERGES = Counter(
-    "scoring_merges_total", "Lead merges: found by identity, folded into survivor", ["stage"]
+RECEIVED = Counter(
+    "leadfunnel_scoring_raw_events_total", "Raw events resolved, by event type", ["type"]
 )
-NURTURE = Counter("scoring_nurture_suggestions_total", "NurtureSuggested published", ["pack"])
-SWEPT = Counter("scoring_leads_swept_total", "Leads visited by decay sweeps")
-DEAD_LETTERS = Counter("scoring_dead_letters_total", "Records sent to dead letters", ["source"])
+PROMOTIONS = Counter(
+    "leadfunnel_scoring_promotions_total", "LeadPromoted published, by new tier", ["tier"]
+)
+DEMOTIONS = Counter(
+    "leadfunnel_scoring_demotions_total", "LeadDemoted published, by new tier", ["tier"]
+)
+MERGES = Counter(
+    "leadfunnel_scoring_merges_total",
+    "Lead merges: found by identity, folded into survivor",
+    ["stage"],
+)
+NURTURE = Counter(
+    "leadfunnel_scoring_nurture_suggestions_total", "NurtureSuggested published", ["pack"]
+)
+SWEPT = Counter("leadfunnel_scoring_leads_swept_total", "Leads visited by decay sweeps")
+DEAD_LETTERS = Counter(
+    "leadfunnel_scoring_dead_letters_total", "Records sent to dead letters", ["source"]
+)
 LATENCY = Histogram(
-    "scoring_event_latency_seconds",
+    "leadfunnel_scoring_event_latency_seconds",
     "From ingest accepting an event (received_at) to its score being published",
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
 )
 BATCH = Histogram(
-    "scoring_batch_seconds",
+    "leadfunnel_scoring_batch_seconds",
     "Processing time of one batch, outputs and table writes included",
     ["agent"],
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
 BATCH_SIZE = Histogram(
-    "scoring_batch_records",
+    "leadfunnel_scoring_batch_records",
     "Records per batch",
     ["agent"],
     buckets=(1, 10, 50, 100, 250, 500, 1000),
 )
 LAG = Gauge(
-    "scoring_consumer_lag", "Records behind the end of each input partition", ["topic", "partition"]
+    "leadfunnel_scoring_consumer_lag_messages",
+    "Records behind the end of each input partition",
+    ["topic", "partition"],
 )
-TABLE_KEYS = Gauge("scoring_table_keys", "Keys held in each table (active and standby)", ["table"])
-TABLE_BYTES = Gauge("scoring_table_bytes", "Bytes of the values held in each table", ["table"])
-DUE = Gauge("scoring_due_leads", "Leads in the sweep index")
+TABLE_KEYS = Gauge(
+    "leadfunnel_scoring_table_keys", "Keys held in each table (active and standby)", ["table"]
+)
+TABLE_BYTES = Gauge(
+    "leadfunnel_scoring_table_bytes", "Bytes of the values held in each table", ["table"]
+)
+DUE = Gauge("leadfunnel_scoring_due_leads", "Leads in the sweep index")
 
 _BY_NAME = {
     "admission": EVENTS,

@@ -5,28 +5,28 @@ from __future__ import annotations
 from prometheus_client import Counter, Gauge, Histogram
 
 LAG = Gauge(
-    "funnel_projector_lag_messages",
+    "leadfunnel_projector_lag_messages",
     "Messages in the log not yet projected (end offset minus stored position)",
     ["projector", "topic", "partition"],
 )
 ROWS_WRITTEN = Counter(
-    "funnel_projector_rows_written_total",
+    "leadfunnel_projector_rows_written_total",
     "Rows written to the read models",
     ["projector", "table"],
 )
 RECORDS = Counter(
-    "funnel_projector_records_total",
+    "leadfunnel_projector_records_total",
     "Records read, by outcome: projected, dead_letter, tombstone, refetched",
     ["projector", "outcome"],
 )
 BATCH_SECONDS = Histogram(
-    "funnel_projector_batch_seconds",
+    "leadfunnel_projector_batch_seconds",
     "Wall time of one batch: decode, fold, write and commit",
     ["projector"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
 BATCH_RECORDS = Histogram(
-    "funnel_projector_batch_records",
+    "leadfunnel_projector_batch_records",
     "Records per batch",
     ["projector"],
     buckets=(1, 10, 100, 500, 1000, 2500, 5000, 10000, 25000),

@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request, Response
 from prometheus_client import Histogram
 
 QUERY_SECONDS = Histogram(
-    "funnel_query_seconds",
+    "leadfunnel_query_seconds",
     "Query API latency per endpoint",
     ["method", "endpoint", "status"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),

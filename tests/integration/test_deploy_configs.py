@@ -115,11 +115,55 @@ def test_pipeline_dashboard_shows_rate_rejections_lag_promotions_and_latency() -
     for metric in (
         "leadfunnel_ingest_events_accepted_total",
         "leadfunnel_ingest_events_rejected_total",
-        "funnel_projector_lag_messages",
+        "leadfunnel_projector_lag_messages",
         "leadfunnel_alerts_promotions_seen_total",
         "leadfunnel_ingest_request_seconds_bucket",
     ):
         assert metric in exprs
+
+
+UNITS = ("_seconds", "_records", "_bytes")  # what a histogram measures, in its name
+
+
+def test_metric_names_share_one_prefix_and_say_their_unit() -> None:
+    names = {name for package in ("services", "funnel", "scoring", "alerts")
+             for path in (ROOT / package).rglob("*.py")
+             for name in DEFINED.findall(path.read_text(encoding="utf-8"))}  # fmt: skip
+    assert len(names) > 40
+    for kind, name in names:
+        assert name.startswith("leadfunnel_"), name
+        if kind == "Histogram":
+            assert name.endswith(UNITS), name
+        if "lag" in name:
+            assert name.endswith("_messages"), name
+
+
+def test_every_scoring_metric_is_on_a_panel_or_in_a_rule() -> None:
+    rules = yaml.safe_load((DEPLOY / "prometheus" / "rules.yml").read_text())
+    exprs = [rule["expr"] for group in rules["groups"] for rule in group["rules"]]
+    exprs += [t["expr"] for name in ("pipeline", "funnel") for p in _panels(name)
+              for t in p["targets"] if "expr" in t]  # fmt: skip
+    used = {re.sub(r"_(bucket|sum|count)$", "", n) for e in exprs for n in METRIC.findall(e)}
+    scoring = {re.sub(r"_(bucket|sum|count)$", "", n) for n in defined_metrics()
+               if n.startswith("leadfunnel_scoring_")}  # fmt: skip
+    assert len(scoring) >= 15
+    assert scoring <= used, scoring - used
+
+
+def test_pipeline_dashboard_filters_by_instance_and_topic() -> None:
+    board = json.loads((DEPLOY / "grafana" / "pipeline.json").read_text(encoding="utf-8"))
+    variables = {v["name"]: v for v in board["templating"]["list"]}
+    assert set(variables) == {"instance", "topic"}
+    assert variables["instance"]["query"]["query"].startswith("label_values(up{")
+    topics = variables["topic"]["query"]["query"]
+    lags = re.search(r"leadfunnel_\((.*)\)_messages", topics)
+    assert lags is not None
+    for name in lags.group(1).split("|"):
+        assert f"leadfunnel_{name}_messages" in defined_metrics(), name
+    exprs = [t["expr"] for p in _panels("pipeline") for t in p["targets"]]
+    lag = [e for e in exprs if "lag_messages" in e]
+    assert lag and all('topic=~"$topic"' in e for e in lag)
+    assert sum('instance=~"$instance"' in e for e in exprs) >= 20
 
 
 def test_compose_runs_kafka_postgres_monitoring_and_every_make_run_process() -> None:

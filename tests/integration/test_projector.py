@@ -118,16 +118,16 @@ async def test_lag_rows_written_and_batch_latency_are_exported(funnel_settings: 
     topic = LEAD_EVENTS.name(funnel_settings.topic_prefix)
     lags = [
         REGISTRY.get_sample_value(
-            "funnel_projector_lag_messages",
+            "leadfunnel_projector_lag_messages",
             {"projector": schema, "topic": topic, "partition": str(partition)},
         )
         for partition in range(funnel_settings.topic_partitions)
     ]
     rows = REGISTRY.get_sample_value(
-        "funnel_projector_rows_written_total", {"projector": schema, "table": "lead_events"}
+        "leadfunnel_projector_rows_written_total", {"projector": schema, "table": "lead_events"}
     )
     batches = REGISTRY.get_sample_value(
-        "funnel_projector_batch_seconds_count", {"projector": schema}
+        "leadfunnel_projector_batch_seconds_count", {"projector": schema}
     )
     assert lags == [0.0] * funnel_settings.topic_partitions
     assert rows == 2 and batches is not None and batches >= 1

@@ -152,7 +152,7 @@ async def test_rebuild_swaps_in_the_same_tables_and_the_live_projector_follows(
         await publish(funnel_settings, [page_view("L4", day(31))])
         await live.catch_up()  # finds its positions moved by the swap and resumes from them
         refetched = REGISTRY.get_sample_value(
-            "funnel_projector_records_total", {"projector": schema, "outcome": "refetched"}
+            "leadfunnel_projector_records_total", {"projector": schema, "outcome": "refetched"}
         )
         assert refetched is not None and refetched > 0
     finally:

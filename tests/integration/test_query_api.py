@@ -171,7 +171,7 @@ async def test_query_latency_is_measured_per_endpoint(api: httpx.AsyncClient) ->
 
     metrics = (await api.get("/metrics")).text
 
-    assert 'funnel_query_seconds_count{endpoint="/v1/leads/{lead_id}"' in metrics
+    assert 'leadfunnel_query_seconds_count{endpoint="/v1/leads/{lead_id}"' in metrics
 
 
 async def test_the_api_answers_the_same_during_and_after_a_rebuild_swap(
