@@ -73,7 +73,8 @@ class WechatInbox:
             return refused(CHANNEL, draft)
         key = self.keys[appid]
         stamp = Stamp(received_at, key.name if key else f"wechat-{appid}", ingest.hasher)
-        limited = ingest.limiter.take(key, 1) if key else None
+        # the sender is WeChat's servers, not the follower: the key's limit only
+        limited = await ingest.limiter.admit(key, 1, None) if key else None
         outcome = limited or await deliver(ingest, self.recent, Channel.WECHAT, [draft], stamp)
         if isinstance(outcome, Rejection):
             return refused(CHANNEL, outcome)

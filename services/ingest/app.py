@@ -16,9 +16,10 @@ from services.ingest.handling import Ingest
 from services.ingest.metrics_middleware import MetricsMiddleware
 from services.ingest.openapi_docs import WRITE_KEY_SCHEMES, install, write_key_security
 from services.ingest.publisher import Publisher, create_producer
-from services.ingest.ratelimit import RateLimiter
+from services.ingest.ratelimit import Limiter, RateLimiter
 from services.ingest.routes import segment_router
 from services.ingest.routes_native import crm_router, native_router
+from services.ingest.shared_limits import SharedRateLimiter
 from services.logs import RequestIdMiddleware
 from services.ops_http import ReadinessCheck, kafka_check, ops_router
 from services.pii import PiiHasher
@@ -52,10 +53,19 @@ def _kafka_ready(publisher: Publisher) -> ReadinessCheck:
     return check
 
 
+def rate_limiter(settings: Settings) -> Limiter:
+    """Each process's buckets, or windows in PostgreSQL every replica shares (opened lazily:
+    ingest starts, and keeps admitting on its own buckets, while PostgreSQL is down)."""
+    if settings.ingest_rate_store == "postgres":
+        return SharedRateLimiter(settings.database_url, settings.ingest_rate_burst_seconds)
+    return RateLimiter(settings.ingest_rate_burst_seconds)
+
+
 def create_app(settings: Settings) -> FastAPI:
     """Build the ingest app; the producer starts and stops with the app."""
     publisher = Publisher(settings)
     sealer = Sealer(settings)  # its database pool opens on the first contact to seal
+    limiter = rate_limiter(settings)
     warn_if_development_key(settings.pii_master_key)
 
     @asynccontextmanager
@@ -66,13 +76,14 @@ def create_app(settings: Settings) -> FastAPI:
         finally:
             await publisher.stop()
             await sealer.stop()
+            await limiter.stop()
 
     app = FastAPI(
         title="leadfunnel ingest", version="0.1.0", description=DESCRIPTION, lifespan=lifespan
     )
     app.state.ingest = Ingest(
         keys=KeyRing(settings.write_keys),
-        limiter=RateLimiter(settings.ingest_rate_burst_seconds),
+        limiter=limiter,
         publisher=publisher,
         hasher=PiiHasher(settings.pii_hmac_secret, settings.default_phone_region),
         sealer=sealer,

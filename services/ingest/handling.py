@@ -23,7 +23,7 @@ from services.ingest.metrics import (
     REQUESTS_REJECTED,
 )
 from services.ingest.publisher import Publisher
-from services.ingest.ratelimit import RateLimiter
+from services.ingest.ratelimit import Limiter
 from services.ingest.rejections import Rejection
 from services.pii import PiiHasher
 from services.settings import WriteKey
@@ -42,7 +42,7 @@ class Ingest:
     """Everything a request needs, built once from settings at startup."""
 
     keys: KeyRing
-    limiter: RateLimiter
+    limiter: Limiter
     publisher: Publisher
     hasher: PiiHasher
     sealer: Sealer  # contact details → ciphertext under each person's data key, before Kafka
@@ -105,7 +105,8 @@ async def handle(request: Request, ingest: Ingest, endpoint: Endpoint) -> Respon
     items = endpoint.unpack(data)
     if isinstance(items, Rejection):
         return refuse(endpoint, items)
-    limited = ingest.limiter.take(key, len(items))
+    address = request.client.host if request.client else None  # uvicorn reads X-Forwarded-For
+    limited = await ingest.limiter.admit(key, len(items), address)
     if limited:
         return refuse(endpoint, limited)
     stamp = Stamp(received_at, key.name, ingest.hasher)

@@ -62,23 +62,35 @@ def test_a_key_may_post_only_its_channels() -> None:
 def test_rate_limit_admits_the_burst_then_answers_429_with_retry_after() -> None:
     now = [0.0]
     limiter = RateLimiter(burst_seconds=2, clock=lambda: now[0])
-    assert limiter.take(WECHAT_ONLY, 20) is None
-    refused = limiter.take(WECHAT_ONLY, 5)
+    assert limiter.admit_now(WECHAT_ONLY, 20, None) is None
+    refused = limiter.admit_now(WECHAT_ONLY, 5, None)
     assert refused and refused.status == 429 and refused.retry_after == 1
     now[0] = 0.5
-    assert limiter.take(WECHAT_ONLY, 5) is None
+    assert limiter.admit_now(WECHAT_ONLY, 5, None) is None
 
 
 def test_rate_limits_are_per_key() -> None:
     limiter = RateLimiter(burst_seconds=1, clock=lambda: 0.0)
     other = WECHAT_ONLY.model_copy(update={"name": "other"})
-    assert limiter.take(WECHAT_ONLY, 10) is None
-    assert limiter.take(other, 10) is None
+    assert limiter.admit_now(WECHAT_ONLY, 10, None) is None
+    assert limiter.admit_now(other, 10, None) is None
+
+
+def test_one_client_address_cannot_drain_a_public_key_for_everyone() -> None:
+    limiter = RateLimiter(burst_seconds=1, clock=lambda: 0.0)
+    public = WECHAT_ONLY.model_copy(
+        update={"rate_per_second": 100.0, "rate_per_address_per_second": 5.0}
+    )
+    assert limiter.admit_now(public, 5, "203.0.113.7") is None
+    refused = limiter.admit_now(public, 1, "203.0.113.7")
+    assert refused and refused.status == 429 and "client address" in refused.message
+    assert limiter.admit_now(public, 5, "198.51.100.2") is None  # another visitor still posts
+    assert limiter.admit_now(public, 5, None) is None  # no address known: the key's limit only
 
 
 def test_a_batch_larger_than_the_burst_waits_for_a_full_bucket() -> None:
     limiter = RateLimiter(burst_seconds=1, clock=lambda: 0.0)
-    assert limiter.take(WECHAT_ONLY, 500) is None
+    assert limiter.admit_now(WECHAT_ONLY, 500, None) is None
 
 
 def test_gzip_bodies_are_inflated_within_the_limit() -> None:

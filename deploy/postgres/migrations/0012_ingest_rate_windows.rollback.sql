@@ -1,0 +1,2 @@
+DROP TABLE ingest.rate_windows;
+DROP SCHEMA IF EXISTS ingest;
