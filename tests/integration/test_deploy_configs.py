@@ -150,6 +150,14 @@ def test_every_scoring_metric_is_on_a_panel_or_in_a_rule() -> None:
     assert scoring <= used, scoring - used
 
 
+def test_every_metric_is_documented_in_docs_metrics() -> None:
+    documented = (ROOT / "docs" / "metrics.md").read_text(encoding="utf-8")
+    names = {re.sub(r"_(bucket|sum|count)$", "", n) for n in defined_metrics()} - {"up"}
+    assert len(names) > 40
+    missing = {name for name in names if f"| `{name}` |" not in documented}
+    assert not missing, missing
+
+
 def test_pipeline_dashboard_filters_by_instance_and_topic() -> None:
     board = json.loads((DEPLOY / "grafana" / "pipeline.json").read_text(encoding="utf-8"))
     variables = {v["name"]: v for v in board["templating"]["list"]}
