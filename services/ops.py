@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import sys
 import time
 import urllib.error
@@ -22,6 +23,8 @@ from services.settings import (
     Settings,
     refuse_development_defaults,
 )
+from services.vault.crypto import SealError, new_data_key
+from services.vault.keys import MasterKeys, rewrap_all
 
 
 async def _wait_postgres(url: str, timeout: float) -> None:
@@ -67,6 +70,12 @@ def main(argv: list[str] | None = None) -> int:
     token_commands.add_parser("list", help="every token's name, role, owner and dates")
     revoke = token_commands.add_parser("revoke", help="revoke a token by name")
     revoke.add_argument("name")
+    vault = sub.add_parser("vault", help="the PII vault's master key: new-key, rewrap")
+    vault_commands = vault.add_subparsers(dest="vault_command", required=True)
+    vault_commands.add_parser("new-key", help="print a fresh random master key (base64)")
+    vault_commands.add_parser(
+        "rewrap", help="re-wrap every data key under LEADFUNNEL_PII_MASTER_KEY (after a rotation)"
+    )
     wait_services = sub.add_parser("wait-services", help="wait for every /readyz, print URLs")
     wait_services.add_argument("--timeout", type=float, default=60)
     wait_services.add_argument("--since", type=float, default=time.time())
@@ -116,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
                 )
             case "tokens":
                 return asyncio.run(_tokens(settings, args))
+            case "vault":
+                return asyncio.run(_vault(settings, args.vault_command))
             case "wait-services":
                 _wait_services(settings, args.timeout)
                 print(f"[run] every /readyz green after {time.time() - args.since:.0f}s")
@@ -154,6 +165,26 @@ async def _tokens(settings: Settings, args: argparse.Namespace) -> int:
                 print(f"[tokens] revoked {args.name}")
     finally:
         await conn.close()
+    return 0
+
+
+async def _vault(settings: Settings, command: str) -> int:
+    """`vault new-key|rewrap`: make a master key; move every data key under the current one."""
+    if command == "new-key":
+        print(base64.b64encode(new_data_key()).decode())
+        print("[vault] keep it in your secret store; it is never written anywhere", file=sys.stderr)
+        return 0
+    masters = MasterKeys.from_settings(settings.pii_master_key, settings.pii_previous_master_keys)
+    conn = await asyncpg.connect(settings.database_url)
+    try:
+        async with conn.transaction():  # all or nothing: a key that does not open stops it
+            moved = await rewrap_all(conn, masters)
+    except SealError as error:
+        print(f"error: {error}: list it in LEADFUNNEL_PII_PREVIOUS_MASTER_KEYS", file=sys.stderr)
+        return 2
+    finally:
+        await conn.close()
+    print(f"[vault] re-wrapped {moved} data keys under master key {masters.current_id}")
     return 0
 
 
