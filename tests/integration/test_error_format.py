@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -12,28 +11,21 @@ import pytest
 from services.ingest.app import create_app as create_ingest
 from services.query.app import create_app as create_query
 from services.settings import DEV_READ_TOKEN, Settings
+from tests.integration.test_ingest_support import app_client
 
 READ = {"Authorization": f"Bearer {DEV_READ_TOKEN}"}
-
-
-@asynccontextmanager
-async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-            yield http
 
 
 @pytest.fixture
 async def query(database_url: str, kafka_bootstrap: str) -> AsyncIterator[httpx.AsyncClient]:
     settings = Settings(database_url=database_url, kafka_bootstrap=kafka_bootstrap)
-    async with client(create_query(settings)) as http:
+    async with app_client(create_query(settings)) as http:
         yield http
 
 
 @pytest.fixture
 async def ingest(kafka_bootstrap: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with client(create_ingest(Settings(kafka_bootstrap=kafka_bootstrap))) as http:
+    async with app_client(create_ingest(Settings(kafka_bootstrap=kafka_bootstrap))) as http:
         yield http
 
 

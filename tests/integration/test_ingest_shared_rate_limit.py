@@ -43,7 +43,7 @@ def shared_settings(kafka_bootstrap: str, database_url: str, key: WriteKey) -> S
 
 @asynccontextmanager
 async def replicas(settings: Settings, count: int = 2) -> AsyncIterator[list[Any]]:
-    """`count` ingest apps built from the same settings, each started; `post(i, addr, n)`."""
+    """`count` ingest apps built from the same settings, each started (as replicas are)."""
     async with AsyncExitStack() as stack:
         apps = [create_app(settings) for _ in range(count)]
         for app in apps:
@@ -52,7 +52,7 @@ async def replicas(settings: Settings, count: int = 2) -> AsyncIterator[list[Any
 
 
 async def post(app: Any, address: str, secret: str, count: int) -> httpx.Response:
-    transport = httpx.ASGITransport(app=app, client=(address, 40000))
+    transport = httpx.ASGITransport(app=app, client=(address, 40000))  # started by `replicas`
     async with httpx.AsyncClient(transport=transport, base_url="http://ingest") as client:
         return await client.post("/v1/events/batch", json=page_views(count), auth=(secret, ""))
 

@@ -6,10 +6,11 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
+import httpx
 import orjson
 import uvicorn
 from kafka import KafkaConsumer, TopicPartition
@@ -64,6 +65,17 @@ def serving(app: Any, name: str = "the app") -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=20)
+
+
+@asynccontextmanager
+async def app_client(
+    app: Any, client: tuple[str, int] = ("127.0.0.1", 123)
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client into a started app (lifespan run) in this process, as `client` posts."""
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, client=client)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            yield http
 
 
 @contextmanager
