@@ -5,6 +5,20 @@ import { sortableTable } from "./table.js";
 
 const TIER_COLOURS = { lead: "#9ca3af", mql: "#0369a1", sql: "#6d28d9", opportunity: "#15803d" };
 const DAY_MS = 86_400_000;
+// Contact details arrive only for roles allowed to read them (manager, admin, the owning rep):
+// an analyst's answer has no `contact`, and the card is not drawn at all.
+const CONTACT = {
+  zh: { contact: "联系方式", name: "姓名", company: "公司", job_title: "职位", email: "邮箱", phone: "电话", city: "城市" },
+  en: { contact: "Contact", name: "Name", company: "Company", job_title: "Job title", email: "Email", phone: "Phone", city: "City" },
+};
+
+function contactCard(i18n, contact) {
+  const words = CONTACT[i18n.lang] ?? CONTACT.en;
+  const link = { email: (v) => h("a", { href: `mailto:${v}` }, v), phone: (v) => h("a", { href: `tel:${v}` }, v) };
+  const facts = ["name", "company", "job_title", "email", "phone", "city"].filter((key) => contact[key])
+    .flatMap((key) => [h("dt", {}, words[key]), h("dd", { "data-contact": key }, (link[key] ?? ((v) => v))(contact[key]))]);
+  return card(words.contact, null, h("dl", { class: "facts", "data-testid": "lead-contact" }, ...facts));
+}
 
 function profile(i18n, detail) {
   const p = detail.profile;
@@ -71,9 +85,13 @@ export async function renderLead(ctx) {
   const history = await get(`/v1/dashboard/leads/${encodeURIComponent(detail.lead_id)}/score-history`);
   const breakdown = detail.score.breakdown.map((line) => ({ label: line.rule, value: line.points }));
   const days = (a, b) => (b ? (Date.parse(b) - Date.parse(a)) / DAY_MS : null);
+  const contact = detail.contact ?? null;
+  const title = contact?.name ? `${contact.name}${contact.company ? ` · ${contact.company}` : ""}` : `${i18n.t("lead")} ${detail.lead_id}`;
   put(main,
-    h("h1", { "data-testid": "lead-title" }, `${i18n.t("lead")} ${detail.lead_id}`),
+    h("h1", { "data-testid": "lead-title" }, title),
+    contact?.name ? h("p", { class: "muted small" }, detail.lead_id) : null,
     h("div", { class: "grid" },
+      contact ? contactCard(i18n, contact) : null,
       card(i18n.t("lead"), null, profile(i18n, detail)),
       card(i18n.t("breakdown"), null, breakdown.length ? barList(breakdown, { format: i18n.num, testid: "breakdown" }) : i18n.t("none"))),
     card(i18n.t("score_over_time"), i18n.t("score_hint"), scoreChart(i18n, history, detail)),
