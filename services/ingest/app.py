@@ -19,6 +19,7 @@ from services.ingest.publisher import Publisher, create_producer
 from services.ingest.ratelimit import Limiter, RateLimiter
 from services.ingest.routes import segment_router
 from services.ingest.routes_native import crm_router, native_router
+from services.ingest.routes_spend import spend_router
 from services.ingest.shared_limits import SharedRateLimiter
 from services.logs import RequestIdMiddleware
 from services.ops_http import ReadinessCheck, kafka_check, ops_router
@@ -35,6 +36,7 @@ DESCRIPTION = """Behaviour events in, durably in Kafka out.
   `/v1/screen`, `/v1/batch`): point any Segment or RudderStack SDK here; HTTP Basic auth with the
   write key as user name, or `writeKey` in the body.
 * **Native API** (`/v1/events`, `/v1/events/batch`) and **CRM** (`/v1/crm/...`): Basic or Bearer.
+* **Marketing spend** (`/v1/spend`): a month's spend per channel / campaign, JSON or CSV.
 
 A 2xx means Kafka acknowledged (acks=all). 503 + Retry-After: retry with the same ids.
 Every error, of every route (unknown routes too): `{"code", "message", "pointer"}`, the pointer
@@ -92,6 +94,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(segment_router(settings))
     app.include_router(native_router(settings))
     app.include_router(crm_router(settings))
+    app.include_router(spend_router(settings))
     app.include_router(wechat_router(settings))
     app.include_router(ads_router(settings))
     app.include_router(collector_router(settings))

@@ -30,11 +30,14 @@ def _unsupported(message: str) -> Rejection:
     return Rejection(UNSUPPORTED_MEDIA_TYPE, "", message, status=415)
 
 
-async def read_body(request: Request, limit: int) -> bytes | Rejection:
-    """The (gunzipped) body if it is JSON-typed and at most `limit` bytes, else why not."""
+async def read_body(
+    request: Request, limit: int, media_types: frozenset[str] = MEDIA_TYPES
+) -> bytes | Rejection:
+    """The (gunzipped) body if it is JSON-typed (or of `media_types`) and at most `limit` bytes."""
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media not in MEDIA_TYPES and not media.endswith("+json"):
-        return _unsupported(f"Content-Type must be application/json, not {media[:60]!r}")
+    if media not in media_types and not media.endswith("+json"):
+        named = " or ".join(sorted(media_types - {"text/plain"}))
+        return _unsupported(f"Content-Type must be {named}, not {media[:60]!r}")
     encoding = request.headers.get("content-encoding", "identity").strip().lower()
     if encoding not in ("identity", "gzip"):
         return _unsupported(f"Content-Encoding must be gzip or none, not {encoding[:30]!r}")

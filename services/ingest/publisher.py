@@ -96,6 +96,16 @@ def _headers(kind: str, version: int, channel: str) -> list[tuple[str, bytes]]:
     ]
 
 
+def event_records(events: Sequence[Event]) -> list[Record]:
+    """Each event as its raw-topic record, keyed by its strongest identity."""
+    records: list[Record] = []
+    for event in events:
+        strongest = event.identities.strongest()
+        key = strongest.encode() if strongest else None
+        records.append((key, event_json(event), headers(event)))
+    return records
+
+
 def _forget(future: asyncio.Future[object]) -> None:
     if not future.cancelled():
         future.exception()  # retrieved, so a late failure after a 503 is not logged as lost
@@ -145,6 +155,10 @@ class Publisher:
 
     async def publish(self, events: Sequence[Event]) -> Rejection | None:
         """Send every event, then wait for all acknowledgements within the deadline."""
+        return await self.publish_records(self.topic, event_records(events))
+
+    async def publish_records(self, topic: str, records: Sequence[Record]) -> Rejection | None:
+        """Keyed records to `topic` (events, or spend), acknowledged within the same deadline."""
         producer = self.producer
         if producer is None:
             return self._unavailable("NotConnected")
@@ -152,8 +166,9 @@ class Publisher:
         futures: list[asyncio.Future[object]] = []
         try:
             async with asyncio.timeout(self.settings.ingest_publish_timeout_seconds):
-                for partition, records in (await self._by_partition(producer, events)).items():
-                    await self._send(producer, partition, records, futures)
+                shares = await self._by_partition(producer, topic, records)
+                for partition, share in shares.items():
+                    await self._send(producer, topic, partition, share, futures)
                 if futures:
                     await asyncio.wait(futures)
         except TimeoutError:
@@ -170,22 +185,21 @@ class Publisher:
         return None
 
     async def _by_partition(
-        self, producer: AIOKafkaProducer, events: Sequence[Event]
+        self, producer: AIOKafkaProducer, topic: str, records: Sequence[Record]
     ) -> dict[int, list[Record]]:
-        """Each event's record on its key's partition, in request order."""
-        all_partitions = sorted(await producer.partitions_for(self.topic))
-        available = list(producer.client.cluster.available_partitions_for_topic(self.topic))
+        """Each record on its key's partition, in request order."""
+        all_partitions = sorted(await producer.partitions_for(topic))
+        available = list(producer.client.cluster.available_partitions_for_topic(topic))
         shares: dict[int, list[Record]] = {}
-        for event in events:
-            strongest = event.identities.strongest()
-            key = strongest.encode() if strongest else None
-            record = (key, event_json(event), headers(event))
-            shares.setdefault(partition_for(key, all_partitions, available), []).append(record)
+        for record in records:
+            partition = partition_for(record[0], all_partitions, available)
+            shares.setdefault(partition, []).append(record)
         return shares
 
     async def _send(
         self,
         producer: AIOKafkaProducer,
+        topic: str,
         partition: int,
         records: list[Record],
         futures: list[asyncio.Future[object]],
@@ -193,12 +207,12 @@ class Publisher:
         # One partition's records go out in order, one way or the other: key order holds.
         if sum(len(value) for _, value, _ in records) < SMALL_SHARE_BYTES:
             for key, value, extra in records:
-                sent = producer.send(self.topic, value, key, partition=partition, headers=extra)
+                sent = producer.send(topic, value, key, partition=partition, headers=extra)
                 futures.append(await sent)
             return
         for batch in self._batches(records):
             batch.close()  # complete: drained at once, not after the producer's linger
-            futures.append(await producer.send_batch(batch, self.topic, partition=partition))
+            futures.append(await producer.send_batch(batch, topic, partition=partition))
 
     def _batches(self, records: list[Record]) -> list[BatchBuilder]:
         """Records in as few record batches as `batch_bytes` allows, in order."""

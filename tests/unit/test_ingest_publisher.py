@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from schemas.events import event_json
 from services.ingest.envelope import Stamp
 from services.ingest.native import native_event
-from services.ingest.publisher import Publisher, murmur2_of, partition_for
+from services.ingest.publisher import Publisher, event_records, murmur2_of, partition_for
 from services.pii import PiiHasher
 from services.settings import Settings
 
@@ -67,9 +67,11 @@ def _publish(events: list[Any], batch_bytes: int) -> FakeProducer:
 
     async def run() -> None:
         futures: list[asyncio.Future[object]] = []
-        shares = await publisher._by_partition(producer, events)  # type: ignore[arg-type]
-        for partition, records in shares.items():
-            await publisher._send(producer, partition, records, futures)  # type: ignore[arg-type]
+        topic = publisher.topic
+        records = event_records(events)
+        shares = await publisher._by_partition(producer, topic, records)  # type: ignore[arg-type]
+        for partition, share in shares.items():
+            await publisher._send(producer, topic, partition, share, futures)  # type: ignore[arg-type]
 
     asyncio.run(run())
     return producer
