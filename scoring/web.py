@@ -17,6 +17,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from scoring.explain import explain
 from scoring.folding import is_erased
 from scoring.worker import ScoringWorker
+from services.http_errors import error_body
 from services.settings import sha256_hex
 
 JSON = "application/json"
@@ -32,10 +33,11 @@ def _auth_failure(w: ScoringWorker, web: Any, request: Any) -> Any | None:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         message = "a read token is required: Authorization: Bearer <token>"
-        return _json(web, {"detail": message}, 401, {"WWW-Authenticate": "Bearer"})
+        body = error_body("unauthorized", message)
+        return _json(web, body, 401, {"WWW-Authenticate": "Bearer"})
     digest = sha256_hex(token.strip())
     if not any(hmac.compare_digest(digest, known) for known in w.settings.read_token_sha256s):
-        return _json(web, {"detail": "this token may not read scores"}, 403)
+        return _json(web, error_body("forbidden", "this token may not read scores"), 403)
     return None
 
 
@@ -43,7 +45,7 @@ def lead_score(w: ScoringWorker, lead_id: str) -> tuple[int, dict[str, Any]]:
     """The score answer for a lead: 200 with the explanation, 307 to its survivor, or 404."""
     state = w.read_lead(lead_id)
     if state is None or is_erased(state):
-        return 404, {"detail": f"no lead {lead_id}"}
+        return 404, error_body("not_found", f"no lead {lead_id}")
     if state.merged_into is not None:
         return 307, {"lead_id": lead_id, "merged_into": state.merged_into}
     explanation = explain(state, w.rules).model_dump(mode="json")
@@ -70,9 +72,9 @@ def register(w: ScoringWorker) -> None:
         if w.is_ready():
             partitions = sorted({tp.partition for tp in app.consumer.assignment()})
             return _json(web, {"status": "ready", "partitions": partitions})
-        return _json(
-            web, {"status": "unavailable", "failures": {"faust": "not assigned or recovering"}}, 503
-        )
+        failures = {"faust": "not assigned or recovering"}
+        body = {**error_body("unavailable", "not ready: faust"), "status": "unavailable"}
+        return _json(web, {**body, "failures": failures}, 503)
 
     @app.page("/v1/leads/{lead_id}/score")
     @app.table_route(table=w.leads, match_info="lead_id")
