@@ -257,10 +257,11 @@ def refuse_development_defaults(settings: Settings, names: Iterable[str]) -> Non
         )
 
 
-INGEST_SECRETS = (
+INGEST_SECRETS = (  # ingest reaches the database too: the vault's keys, shared rate limits
     "LEADFUNNEL_WRITE_KEYS",
     "LEADFUNNEL_PII_HMAC_SECRET",
     "LEADFUNNEL_PII_MASTER_KEY",
+    "DATABASE_URL",
 )
 QUERY_SECRETS = (
     "LEADFUNNEL_READ_TOKEN_SHA256S",

@@ -57,7 +57,7 @@ class SharedRateLimiter:
             return self._local.admit_now(key, events, address)
         try:
             return await asyncio.wait_for(self._admit(key, events, address), TIMEOUT)
-        except (OSError, asyncpg.PostgresError, TimeoutError) as error:
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as error:
             self._down_until = time.monotonic() + BACKOFF
             log.warning("rate store unavailable: %s; local limits", type(error).__name__)
             FALLBACKS.inc()
