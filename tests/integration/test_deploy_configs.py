@@ -238,6 +238,9 @@ def test_k8s_manifests_are_complete_and_consistent() -> None:
     partitions = int(
         by_kind["ConfigMap"]["leadfunnel-config"]["data"]["LEADFUNNEL_TOPIC_PARTITIONS"]
     )
+    config = by_kind["ConfigMap"]["leadfunnel-config"]["data"]
+    if by_kind["HorizontalPodAutoscaler"]["ingest"]["spec"]["maxReplicas"] > 1:
+        assert config["LEADFUNNEL_INGEST_RATE_STORE"] == "postgres"  # one limit for all replicas
     autoscalers = by_kind["HorizontalPodAutoscaler"]
     assert "scoring" not in autoscalers  # each step rebalances Faust and restores tables
     alerts = autoscalers["alerts"]["spec"]  # a consumer group: never beyond the partitions,
