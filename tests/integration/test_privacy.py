@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 import re
 import time
 import uuid
@@ -27,6 +28,7 @@ from funnel.projector import Projector
 from funnel.rebuild import rebuild
 from services.access import Role, add_token
 from services.ingest.app import create_app as create_ingest
+from services.logs import JsonLines
 from services.settings import DEV_READ_TOKEN, DEV_WRITE_KEY, Settings
 from services.vault.crypto import unseal
 from services.vault.keys import KeyStore, MasterKeys
@@ -200,6 +202,23 @@ async def every_table_text(database_url: str) -> list[tuple[str, str]]:
 
 
 @pytest.fixture
+def logs() -> Any:
+    """Every log line of this process while the test runs, as the services write them."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonLines())
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        yield stream
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+
+
+@pytest.fixture
 async def leads(
     settings: Settings, worker: WorkerProcess, unique: str
 ) -> AsyncIterator[dict[str, Any]]:
@@ -273,10 +292,14 @@ async def test_erasing_a_person_leaves_no_raw_value_and_no_key_to_open_what_is_l
     tokens: dict[str, dict[str, str]],
     worker: WorkerProcess,
     unique: str,
+    logs: io.StringIO,
 ) -> None:
     quokka, lead = leads["quokka"], leads["lead"]
+    bogus = {"Authorization": "Bearer rt_not-a-token"}
     async with query_client(settings) as api:
         nobody = await api.delete("/v1/people", params={"email": quokka["email"]})
+        made_up = await api.delete("/v1/people", params={"email": quokka["email"]}, headers=bogus)
+        rep_token = await api.delete(f"/v1/people/{lead}", headers=tokens["rep"])
         analyst = await api.delete(f"/v1/people/{lead}", headers=tokens["analyst"])
         manager = await api.delete(
             "/v1/people", params={"email": quokka["email"]}, headers=tokens["manager"]
@@ -284,8 +307,10 @@ async def test_erasing_a_person_leaves_no_raw_value_and_no_key_to_open_what_is_l
         erased = await api.delete(
             "/v1/people", params={"email": quokka["email"]}, headers=tokens["admin"]
         )
-    assert nobody.status_code == 401 and analyst.status_code == 403 and manager.status_code == 403
-    for answer in (nobody, analyst, manager, erased):
+    assert nobody.status_code == 401 and made_up.status_code == 403
+    assert analyst.status_code == 403 and manager.status_code == 403
+    assert rep_token.status_code == 403
+    for answer in (nobody, made_up, rep_token, analyst, manager, erased):
         assert quokka["email"].encode() not in answer.content
     assert erased.status_code == 200, erased.text
     # the lead and any lead merged into it (the call, email only, may have started its own)
@@ -316,6 +341,9 @@ async def test_erasing_a_person_leaves_no_raw_value_and_no_key_to_open_what_is_l
         for value in raw_values(quokka):
             assert value.decode() not in line, f"{value!r} in {table}"
     assert quokka["name"] not in worker.tail(10**7)
+    assert "person erased" in logs.getvalue()  # the erasure is logged, by id only
+    for value in raw_values(quokka):
+        assert value.decode() not in logs.getvalue(), f"{value!r} in the logs"
 
     # what remains sealed in the log names erased keys: it can never be opened again
     sealed = {
