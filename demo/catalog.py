@@ -65,6 +65,8 @@ MOBILE_PREFIXES: tuple[str, ...] = ("135", "136", "138", "139", "150", "158", "1
 OWNERS: tuple[str, ...] = ("zhang.wei", "li.na", "wang.fang", "liu.yang", "chen.jie", "zhao.lei")
 COMMUNICATION_KINDS: tuple[str, ...] = ("call", "call", "meeting", "wechat", "visit", "email")
 EFFECTIVE_SHARE = 0.75  # communications with a need, a next step or a referral
+MINUTES_SHARE = 0.6  # effective meetings and visits whose complete minutes are uploaded
+FEEDBACK_SHARE = 0.5  # closed deals whose customer scores the rep (NPS-style, 0..10)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,8 @@ from demo.catalog import (
     DEAL_MEDIAN_CNY,
     DEAL_SIGMA,
     EFFECTIVE_SHARE,
+    FEEDBACK_SHARE,
+    MINUTES_SHARE,
     OWNERS,
     STAGE_SHAPE,
     STAGE_TARGETS,
@@ -132,7 +134,28 @@ def _communications(trail: Trail, base: dict[str, Any], stay: Stay, now: datetim
         kind = rng.choice(COMMUNICATION_KINDS)
         number = trail.issued + 1
         record = {**base, "communication_id": f"{base['opportunity_id']}-c{number}", "kind": kind}
-        trail.add("communications", at, record | flags)
+        # complete minutes of most effective meetings and visits: points for the rep (issue 12)
+        minutes = effective and kind in ("meeting", "visit") and rng.random() < MINUTES_SHARE
+        trail.add("communications", at, record | flags | {"minutes_uploaded": minutes})
+
+
+def _feedback(trail: Trail, base: dict[str, Any], stay: Stay) -> None:
+    """The customer's NPS-style score a day after the deal closed: mostly happy when won."""
+    if stay.exited_at is None or trail.rng.random() >= FEEDBACK_SHARE:
+        return
+    low, high = (6, 10) if stay.outcome == "won" else (1, 8)
+    properties = {
+        "score": trail.rng.randint(low, high),
+        "owner": base["owner"],
+        "opportunity_id": base["opportunity_id"],
+    }
+    identities = {**base["identities"], "crm_lead_id": base["crm_lead_id"]}
+    trail.add(
+        "events",
+        stay.exited_at + timedelta(days=1),
+        {"type": "feedback_given", "schema_version": 2, "channel": "crm", "identities": identities,
+         "properties": properties},
+    )  # fmt: skip
 
 
 def opportunity(opening: Opening, stays: list[Stay], seed: int, now: datetime) -> OpportunityPlan:
@@ -147,6 +170,7 @@ def opportunity(opening: Opening, stays: list[Stay], seed: int, now: datetime) -
         "identities": dict(opening.contact),
         "opportunity_id": opportunity_id,
         "owner": owner,
+        "schema_version": 2,  # owner always, amount and currency when won
     }
     previous = None
     for stay in stays:
@@ -161,6 +185,7 @@ def opportunity(opening: Opening, stays: list[Stay], seed: int, now: datetime) -
             if stay.lost_reason:
                 closing["lost_reason"] = stay.lost_reason
             trail.add("stage_changes", stay.exited_at, base | closing)
+            _feedback(trail, base, stay)
     return OpportunityPlan(
         opening.lead, opportunity_id, owner, amount, tuple(stays), tuple(trail.posts)
     )

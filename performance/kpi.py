@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 from performance.rules import KpiPolicy
 
@@ -20,7 +19,12 @@ class RepFacts:
     lost: int = 0  # opportunities lost in the month
     due: int = 0  # stage stays that fell due in the month (docs/metrics.md, health check)
     on_time: int = 0  # of those, the ones updated by their due time
-    new_customers: int = 0  # distinct leads whose first won deal with the rep is in the month
+    new_customers: int = 0  # distinct leads with a deal the rep won in the month
+
+    @property
+    def is_idle(self) -> bool:
+        """Nothing at all this month: ranked last, and no month of a top streak."""
+        return not (self.points or self.won or self.lost or self.due)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,8 +105,3 @@ def top_streak(ranks: Mapping[str, int | None], month: str, top: int) -> int:
             break
         streak += 1
     return streak
-
-
-def current_month(now: datetime) -> str:
-    """The month `YYYY-MM` of an aware moment, in its own time zone."""
-    return now.strftime("%Y-%m")

@@ -101,9 +101,11 @@ def team_table(team: str, month_facts: Mapping[str, RepFacts], rules: PointsRule
 
 
 def ranks_of(owner: str, tables: Mapping[str, Sequence[RepKpi]]) -> dict[str, int | None]:
-    """month → the rep's rank in the month's team table (None when not in it)."""
+    """month → the rep's rank in the month's team table (None when not in it or idle)."""
     return {
-        month: next((row.rank for row in table if row.owner == owner), None)
+        month: next(
+            (row.rank for row in table if row.owner == owner and not row.facts.is_idle), None
+        )
         for month, table in tables.items()
     }
 

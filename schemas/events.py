@@ -352,6 +352,18 @@ class AdLeadSubmittedEvent(EnvelopeBase):
     properties: AdLeadSubmitted
 
 
+class Version1(EnvelopeBase):
+    """Mixed in first by the version 1 model of a type whose contract differs by version."""
+
+    schema_version: Literal[1] = 1
+
+
+class Version2(EnvelopeBase):
+    """Mixed in first by the version 2 model of a type whose contract differs by version."""
+
+    schema_version: Literal[2] = 2
+
+
 class SalesStageChangedEvent(EnvelopeBase):
     """A stage change of either version (match on this); decode with `parse_event`."""
 
@@ -359,12 +371,11 @@ class SalesStageChangedEvent(EnvelopeBase):
     properties: SalesStageChanged
 
 
-class SalesStageChangedV1Event(SalesStageChangedEvent):
-    schema_version: Literal[1] = 1
+class SalesStageChangedV1Event(Version1, SalesStageChangedEvent):
+    pass
 
 
-class SalesStageChangedV2Event(SalesStageChangedEvent):
-    schema_version: Literal[2] = 2
+class SalesStageChangedV2Event(Version2, SalesStageChangedEvent):
     properties: SalesStageChangedV2
 
 
@@ -375,12 +386,11 @@ class CommunicationLoggedEvent(EnvelopeBase):
     properties: CommunicationLogged
 
 
-class CommunicationLoggedV1Event(CommunicationLoggedEvent):
-    schema_version: Literal[1] = 1
+class CommunicationLoggedV1Event(Version1, CommunicationLoggedEvent):
+    pass
 
 
-class CommunicationLoggedV2Event(CommunicationLoggedEvent):
-    schema_version: Literal[2] = 2
+class CommunicationLoggedV2Event(Version2, CommunicationLoggedEvent):
     properties: CommunicationLoggedV2
 
 
@@ -447,7 +457,9 @@ Event = Annotated[
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 # One model per type, either version (the versioned types' common base): match on these.
 EVENT_MODELS: dict[str, type[EnvelopeBase]] = {
-    model.model_fields["type"].default: model for model in EnvelopeBase.__subclasses__()
+    model.model_fields["type"].default: model
+    for model in EnvelopeBase.__subclasses__()
+    if "type" in model.model_fields  # not the version mixins
 }
 EVENT_TYPES: tuple[str, ...] = tuple(EVENT_MODELS)
 

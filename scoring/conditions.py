@@ -9,7 +9,7 @@ from typing import Any, Literal, Self, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from schemas.events import EnvelopeBase
+from schemas.events import EVENT_MODELS
 
 Scalar = bool | int | float | str
 Op = Literal[">=", ">", "<", "<=", "==", "in", "contains"]
@@ -17,8 +17,8 @@ _NUMERIC = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operato
 NUMERIC_OPS = frozenset(_NUMERIC)
 
 PROPERTY_MODELS: dict[str, type[BaseModel]] = {
-    model.model_fields["type"].default: model.model_fields["properties"].annotation  # type: ignore[misc]
-    for model in EnvelopeBase.__subclasses__()
+    kind: model.model_fields["properties"].annotation  # type: ignore[misc]
+    for kind, model in EVENT_MODELS.items()
 }
 DERIVED_PROPERTIES: dict[str, dict[str, Any]] = {"communication_logged": {"is_effective": bool}}
 OPEN_EVENT_TYPES = frozenset({"custom"})  # their properties allow any extra field

@@ -11,7 +11,7 @@ from services.dashboard.assets import load_assets
 from services.dashboard.client_config import client_config
 from services.settings import Settings
 
-PAGES = ("funnel", "health", "leads")
+PAGES = ("funnel", "health", "leads", "points")
 # Everything comes from this origin; data goes into the DOM as text, never as markup.
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none';"
@@ -45,6 +45,7 @@ def pages_router(settings: Settings) -> APIRouter:
     for name in PAGES:
         router.add_api_route(f"/{name}", page, methods=["GET"], name=f"dashboard_{name}")
     router.add_api_route("/leads/{lead_id}", page, methods=["GET"], name="dashboard_lead")
+    router.add_api_route("/reps/{owner}", page, methods=["GET"], name="dashboard_rep")
 
     @router.get("/static/{name}")
     async def static(request: Request, name: str) -> Response:

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from funnel.periods import month_of, month_period
+from funnel.stages import StageOrder
 from performance import store
 from performance.kpi import RepKpi, months_back
-from performance.report import Sla, facts_by_month, streak, team_table
+from performance.report import PointsRow, Sla, facts_by_month, streak, team_table
 from performance.rules import PointsRules, load_points
-from services.access import Role
+from services.access import Principal
 from services.http_errors import api_error
 from services.query.auth import PrincipalDep, ReadAccess
 from services.query.deps import PoolDep, SettingsDep, StageOrderDep
@@ -50,6 +51,45 @@ def points_rules(path: str) -> PointsRules:
     return load_points(path)
 
 
+@dataclass(frozen=True, slots=True)
+class Reader:
+    """Who asks, and what every performance answer is computed with."""
+
+    pool: Any
+    settings: Settings
+    order: StageOrder
+    principal: Principal
+
+    @property
+    def rules(self) -> PointsRules:
+        """The points file in force."""
+        return points_rules(self.settings.points_rules_path)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The zone calendar months are cut in (the health check's)."""
+        return ZoneInfo(self.settings.health_check_timezone)
+
+    def month(self, asked: str | None) -> str:
+        """The month asked for, else this one."""
+        return asked or month_of(datetime.now(UTC), self.tz)
+
+    def refuse_reps(self) -> None:
+        """A 403 for a rep token: team figures are for managers."""
+        if self.principal.owner_scope is not None:
+            raise api_error(403, "forbidden", "a rep token reads only its own figures")
+
+
+def reader(
+    pool: PoolDep, settings: SettingsDep, order: StageOrderDep, principal: PrincipalDep
+) -> Reader:
+    """The request's reader (a dependency)."""
+    return Reader(pool, settings, order, principal)
+
+
+ReaderDep = Annotated[Reader, Depends(reader)]
+
+
 def _kpi(row: RepKpi) -> KpiOut:
     return KpiOut(
         kpi=round(row.kpi, 2),
@@ -61,17 +101,15 @@ def _kpi(row: RepKpi) -> KpiOut:
 
 
 async def _tables(
-    pool: Any, settings: Settings, order: Any, team: str, month: str, count: int
-) -> tuple[PointsRules, dict[str, list[RepKpi]], list[tuple[str, str, str, float, int]]]:
+    reader: Reader, team: str, month: str, count: int
+) -> tuple[dict[str, list[RepKpi]], list[PointsRow]]:
     """The team's ranked table for each of `count` months ending with `month`."""
-    rules = points_rules(settings.points_rules_path)
-    tz = ZoneInfo(settings.health_check_timezone)
+    rules, tz, thresholds = reader.rules, reader.tz, reader.settings.health_thresholds
     months = months_back(month, max(count, rules.kpi.streak_months))
     start, end = month_period(months[0], tz).start, month_period(months[-1], tz).end
-    thresholds = settings.health_thresholds
     longest = max([thresholds.default_stage_sla_days, *thresholds.stage_sla_days.values()])
-    points = await store.points_by_rule(pool, start, end, settings.health_check_timezone)
-    stays = await store.stays_for_kpi(pool, start, end, start - timedelta(days=longest))
+    points = await store.points_by_rule(reader.pool, start, end, str(tz))
+    stays = await store.stays_for_kpi(reader.pool, start, end, start - timedelta(days=longest))
     facts = facts_by_month(
         months,
         points,
@@ -80,24 +118,19 @@ async def _tables(
         tz=tz,
         as_of=datetime.now(UTC),
         sla=Sla(thresholds.stage_sla_days, thresholds.default_stage_sla_days),
-        order=order,
+        order=reader.order,
     )
-    tables = {m: team_table(team, facts[m], rules) for m in months}
-    return rules, tables, points
-
-
-def _this_month(settings: Settings) -> str:
-    return month_of(datetime.now(UTC), ZoneInfo(settings.health_check_timezone))
+    return {m: team_table(team, facts[m], rules) for m in months}, points
 
 
 @router.get("/teams", summary="Teams and their reps", operation_id="get_teams")
-async def get_teams(settings: SettingsDep, principal: PrincipalDep) -> TeamsOut:
-    """The teams of the points file with the reps it lists."""
-    if principal.role is Role.REP:
-        raise api_error(403, "forbidden", "a rep token reads only its own figures")
-    rules = points_rules(settings.points_rules_path)
-    teams = [TeamOut(team=name, reps=list(owners)) for name, owners in rules.teams.items()]
-    return TeamsOut(rules_version=rules.version, default_team=rules.default_team, teams=teams)
+async def get_teams(reader: ReaderDep) -> TeamsOut:
+    """The teams of the points file with their reps; a rep token learns only whose it is."""
+    rules, rep = reader.rules, reader.principal.owner_scope
+    teams = [] if rep else [TeamOut(team=t, reps=list(owners)) for t, owners in rules.teams.items()]
+    return TeamsOut(
+        rules_version=rules.version, default_team=rules.default_team, teams=teams, rep=rep
+    )
 
 
 @router.get(
@@ -106,28 +139,21 @@ async def get_teams(settings: SettingsDep, principal: PrincipalDep) -> TeamsOut:
     operation_id="get_rep_points",
 )
 async def get_rep_points(
-    owner: str,
-    pool: PoolDep,
-    settings: SettingsDep,
-    order: StageOrderDep,
-    principal: PrincipalDep,
-    month: MonthParam = None,
-    months: MonthsParam = 6,
+    owner: str, reader: ReaderDep, month: MonthParam = None, months: MonthsParam = 6
 ) -> RepPointsOut:
     """Points per rule, KPI, rank in the team and the months before (a rep: only its own)."""
-    if principal.owner_scope is not None and principal.owner_scope != owner:
+    if reader.principal.owner_scope not in (None, owner):
         raise api_error(403, "forbidden", "a rep token reads only its own figures")
-    month = month or _this_month(settings)
-    rules = points_rules(settings.points_rules_path)
+    month, rules = reader.month(month), reader.rules
     team = rules.team_of(owner)
-    rules, tables, points = await _tables(pool, settings, order, team, month, months)
+    tables, points = await _tables(reader, team, month, months)
     rows = {m: next((r for r in table if r.owner == owner), None) for m, table in tables.items()}
     me = rows[month]
     descriptions = {rule.id: rule.description for rule in rules.rules}
-    mine = [p for p in points if p[0] == owner and p[1] == month]
     breakdown = [
         RuleOut(rule_id=rule, description=descriptions.get(rule, ""), points=value, activities=n)
-        for _, _, rule, value, n in sorted(mine, key=lambda p: p[2])
+        for who, when, rule, value, n in sorted(points, key=lambda p: p[2])
+        if (who, when) == (owner, month)
     ]
     top = streak(owner, month, tables, rules.kpi.top)
     return RepPointsOut(
@@ -161,21 +187,15 @@ async def get_rep_points(
     operation_id="get_team_leaderboard",
 )
 async def get_team_leaderboard(
-    team: str,
-    pool: PoolDep,
-    settings: SettingsDep,
-    order: StageOrderDep,
-    principal: PrincipalDep,
-    month: MonthParam = None,
+    team: str, reader: ReaderDep, month: MonthParam = None
 ) -> LeaderboardOut:
     """Every rep of the team with KPI, points and streak (managers; a rep reads its own page)."""
-    if principal.role is Role.REP:
-        raise api_error(403, "forbidden", "a rep token reads only its own figures")
-    rules = points_rules(settings.points_rules_path)
+    reader.refuse_reps()
+    rules = reader.rules
     if team not in rules.teams and team != rules.default_team:
         raise api_error(404, "not_found", f"no team {team[:50]!r} in the points file")
-    month = month or _this_month(settings)
-    rules, tables, _ = await _tables(pool, settings, order, team, month, 1)
+    month = reader.month(month)
+    tables, _ = await _tables(reader, team, month, 1)
     top, run = rules.kpi.top, rules.kpi.streak_months
     reps = []
     for row in tables[month]:

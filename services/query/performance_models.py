@@ -70,4 +70,5 @@ class TeamOut(BaseModel):
 class TeamsOut(BaseModel):
     rules_version: str
     default_team: str
-    teams: list[TeamOut]
+    teams: list[TeamOut] = Field(description="empty for a rep token")
+    rep: str | None = Field(default=None, description="a rep token's own owner name")

@@ -388,3 +388,50 @@ def test_english_labels_on_request_chinese_stage_names_by_default(
     assert_no_console_errors(browser)
     browser.find_element(By.CSS_SELECTOR, "[data-testid=language]").click()
     ready(browser, "funnel")
+
+
+def test_points_page_ranks_the_team_and_a_rep_page_shows_breakdown_rank_and_trend(
+    fed: FedSystem, browser: webdriver.Chrome
+) -> None:
+    month = (datetime.now(UTC).replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    board = fed.get("/v1/teams/east/leaderboard", month=month)
+    assert any(row["points"] for row in board["reps"]), board  # the demo feeds the points
+    open_page(browser, f"{fed.dashboard}/points?team=east&month={month}", "points")
+
+    shown = browser.execute_script(
+        "return [...document.querySelectorAll('[data-testid=leaderboard] tr[data-owner]')]"
+        ".map(tr => [Number(tr.dataset.rank), tr.dataset.owner,"
+        " tr.querySelector('[data-key=points]').textContent,"
+        " tr.querySelector('[data-key=kpi]').textContent])"
+    )
+    assert [(rank, owner) for rank, owner, *_ in shown] == [
+        (row["rank"], row["owner"]) for row in board["reps"]
+    ]
+    assert [number(points) for _, _, points, _ in shown] == [r["points"] for r in board["reps"]]
+    assert [number(kpi) for *_, kpi in shown] == [round(r["kpi"], 1) for r in board["reps"]]
+    shot(browser, "points")
+
+    best = board["reps"][0]["owner"]
+    browser.find_element(By.CSS_SELECTOR, f"[data-testid=leaderboard] a[data-rep='{best}']").click()
+    ready(browser, "rep")
+    assert_no_console_errors(browser)
+    rep = fed.get(f"/v1/reps/{best}/points", month=month, months=6)
+    assert browser.find_element(By.CSS_SELECTOR, "[data-testid=points-month]").text == month
+    assert (
+        number(browser.find_element(By.CSS_SELECTOR, "[data-testid=rep-points]").text)
+        == (rep["points"])
+    )
+    rank = browser.find_element(By.CSS_SELECTOR, "[data-testid=rep-rank]").text
+    assert (rep["rank"], rank) == (1, f"#1 / {rep['team_size']}")
+    rules = browser.execute_script(
+        "return Object.fromEntries([...document.querySelectorAll("
+        "'[data-testid=breakdown-table] tr[data-rule]')].map(tr =>"
+        " [tr.dataset.rule, tr.querySelector('[data-key=points]').textContent]))"
+    )
+    assert {rule: number(points) for rule, points in rules.items()} == {
+        item["rule_id"]: item["points"] for item in rep["breakdown"]
+    }
+    assert {"effective_follow_up", "stage_advanced"} <= set(rules)
+    dots = browser.find_elements(By.CSS_SELECTOR, "[data-testid=points-trend] circle")
+    assert len(dots) == len(rep["trend"]) == 6
+    shot(browser, "rep-points")

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
-import pytest
 
 from services.ingest import examples
-from services.settings import DEV_WRITE_KEY, Settings
+from services.settings import Settings
 from tests.integration.scoring_fixtures import (  # noqa: F401 (fixtures)
     OutputReader,
     Outputs,
@@ -16,16 +13,7 @@ from tests.integration.scoring_fixtures import (  # noqa: F401 (fixtures)
     scoring_settings,
     worker,
 )
-from tests.integration.test_ingest_support import running_ingest
-
-
-@pytest.fixture
-def ingest(scoring_settings: Settings) -> Iterator[httpx.Client]:  # noqa: F811
-    with (
-        running_ingest(scoring_settings) as base_url,
-        httpx.Client(base_url=base_url, auth=(DEV_WRITE_KEY, ""), timeout=20) as client,
-    ):
-        yield client
+from tests.integration.test_scoring_pipeline import ingest  # noqa: F401 (a fixture)
 
 
 def _versions(outputs: Outputs) -> dict[str, int]:
@@ -35,7 +23,7 @@ def _versions(outputs: Outputs) -> dict[str, int]:
 async def test_version_1_and_version_2_events_are_accepted_and_resolved(
     scoring_settings: Settings,  # noqa: F811
     worker: WorkerProcess,  # noqa: F811
-    ingest: httpx.Client,
+    ingest: httpx.Client,  # noqa: F811
 ) -> None:
     worker.start()
     v1_stage = {**examples.CRM_STAGE_CHANGE_V1, "stage": "won"}  # v1: no owner, no amount

@@ -46,7 +46,7 @@ def stage(lead: str, opp: str, at: float, name: str, **extra: Any) -> ResolvedEv
 
 def month_of_work() -> list[Message]:
     """li.na: 2 effective talks (one with minutes), a deal moved twice and won, a detractor;
-    wang.fang: one effective talk and a lost deal; zhang.wei (listed in east): nothing."""
+    wang.fang: one effective talk and a lost deal; liu.yang and zhang.wei (in east): nothing."""
     return [
         talk("L1", 1, "c1", "li.na", need_identified=True),
         talk("L1", 2, "c2", "li.na", next_step_agreed=True, minutes_uploaded=True),
@@ -101,7 +101,7 @@ async def test_a_rep_page_shows_points_per_rule_kpi_and_rank(funnel_settings: Se
         answer = await rep_points(client, "li.na")
         assert answer.status_code == 200, answer.text
         body = answer.json()
-        assert (body["team"], body["points"], body["rank"], body["team_size"]) == ("east", 12, 1, 3)
+        assert (body["team"], body["points"], body["rank"], body["team_size"]) == ("east", 12, 1, 4)
         assert {r["rule_id"]: (r["points"], r["activities"]) for r in body["breakdown"]} == {
             "effective_follow_up": (4, 2),
             "meeting_minutes_uploaded": (3, 1),
@@ -122,7 +122,8 @@ async def test_a_rep_page_shows_points_per_rule_kpi_and_rank(funnel_settings: Se
         assert ranked == [
             (1, "li.na", 12, 100.0),
             (2, "wang.fang", 2, 13.33),
-            (3, "zhang.wei", 0, 0.0),
+            (3, "liu.yang", 0, 0.0),  # listed in east, nothing this month: ties go by name
+            (4, "zhang.wei", 0, 0.0),
         ]
 
     # the CRM re-sends c1 later with its flags cleared: the newer version replaces it
@@ -145,6 +146,10 @@ async def test_reps_read_only_their_own_figures_and_bad_months_are_422(
         own = await rep_points(client, "wang.fang", **rep)
         assert own.status_code == 200 and own.json()["points"] == 2
         assert (await rep_points(client, "li.na", **rep)).status_code == 403
+        teams = (await client.get("/v1/teams", headers=rep)).json()
+        assert (teams["rep"], teams["teams"]) == ("wang.fang", [])  # the dashboard's hint
+        managed = (await client.get("/v1/teams", headers=MANAGER)).json()
+        assert managed["rep"] is None and managed["teams"][0]["team"] == "east"
         board = await client.get("/v1/teams/east/leaderboard", headers=rep)
         assert board.status_code == 403
         assert board.json()["code"] == "forbidden"

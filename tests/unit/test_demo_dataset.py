@@ -66,10 +66,23 @@ def test_every_channel_of_the_article_posts_and_wechat_carries_wechat_ids() -> N
     wechat = [body for body in events if body["channel"] == "wechat"]
     apis = Counter(p.api for p in dataset().posts)
 
-    assert set(channels) == {"website", "wechat", "ads", "email"}
+    assert set(channels) == {"website", "wechat", "ads", "email", "crm"}  # crm: feedback
+    assert {body["type"] for body in events if body["channel"] == "crm"} == {"feedback_given"}
     assert all(body["identities"].get("wechat_openid") for body in wechat)
     assert apis["stage_changes"] > 100 and apis["communications"] > 100
     assert {j.channel for j in dataset().journeys} == {"website", "wechat", "ads", "email"}
+
+
+def test_crm_records_are_version_2_and_feed_the_rep_points() -> None:
+    posts = dataset().posts
+    crm = [p.body for p in posts if p.api in ("stage_changes", "communications")]
+    assert all(body["schema_version"] == 2 and body["owner"] for body in crm)
+    assert all(b["amount"] and b["currency"] for b in crm if b.get("stage") == "won")
+    assert sum(bool(b.get("minutes_uploaded")) for b in crm) > 20
+    scores = [
+        p.body["properties"]["score"] for p in posts if p.body.get("type") == "feedback_given"
+    ]
+    assert min(scores) <= 6 < max(scores)  # some detractors cost their rep points
 
 
 def test_first_touches_carry_a_campaign_per_channel() -> None:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from funnel.rows import StageIntervalRow
 from performance.kpi import RepFacts, months_back, team_kpis, top_streak
-from performance.report import Sla, facts_by_month, team_table
+from performance.report import Sla, facts_by_month, streak, team_table
 from performance.rules import load_points
 
 RULES = load_points()
@@ -110,7 +110,18 @@ def test_the_months_facts_come_from_points_and_stays() -> None:
     )
     assert facts["wang.fang"] == RepFacts("wang.fang", due=1, on_time=0)
     table = team_table("east", facts, RULES)
-    assert [row.owner for row in table] == ["li.na", "wang.fang", "zhang.wei"]
+    assert [row.owner for row in table] == ["li.na", "liu.yang", "wang.fang", "zhang.wei"]
+
+
+def test_a_month_with_nothing_done_breaks_a_top_streak_though_ranked() -> None:
+    busy, idle = RepFacts("li.na", points=1), RepFacts("li.na")
+    tables = {
+        month: team_table("east", {"li.na": facts}, RULES)
+        for month, facts in (("2026-01", busy), ("2026-02", idle), ("2026-03", busy))
+    }
+    assert [t[0].owner for t in tables.values()] == ["li.na"] * 3  # ranked first each month
+    assert streak("li.na", "2026-03", tables, 3) == 1
+    assert streak("li.na", "2026-01", tables, 3) == 1
 
 
 # --- properties ------------------------------------------------------------------------------

@@ -156,7 +156,7 @@ def test_feedback_naming_no_rep_is_nobodys() -> None:
     [
         (("    when: { effective: true }", "    when: { outcome: [won] }"), "has no outcome"),
         (("points: 2", "points: two"), "rules.0.points"),
-        (("  north: [liu.yang", "  north: [li.na, liu.yang"), "'li.na' is in two teams"),
+        (("  north: [chen.jie", "  north: [li.na, chen.jie"), "'li.na' is in two teams"),
         (("results_weight: 0.6", "results_weight: 0.7"), "add up to 1"),
     ],
 )

@@ -7,6 +7,7 @@ import { makeI18n } from "./i18n.js";
 import { renderLead } from "./lead.js";
 import { renderLeads } from "./leads.js";
 import { Live } from "./live.js";
+import { renderPoints, renderRep } from "./points.js";
 
 const LANGUAGE_KEY = "leadfunnel.language";
 const config = JSON.parse(document.getElementById("dashboard-config").textContent);
@@ -23,7 +24,8 @@ function route() {
   const rest = decodeURIComponent(location.pathname.slice(config.base.length)).replace(/^\/+|\/+$/g, "");
   const [page, ...more] = rest.split("/");
   if (page === "leads" && more.length) return { page: "lead", arg: more.join("/") };
-  return { page: ["funnel", "health", "leads"].includes(page) ? page : "funnel" };
+  if (page === "reps" && more.length) return { page: "rep", arg: more.join("/") };
+  return { page: ["funnel", "health", "leads", "points"].includes(page) ? page : "funnel" };
 }
 
 function label(i18n) {
@@ -32,7 +34,7 @@ function label(i18n) {
   document.getElementById("language").textContent = i18n.t("language");
   const { page } = route();
   for (const link of document.querySelectorAll("nav [data-nav]")) {
-    link.classList.toggle("active", link.dataset.nav === (page === "lead" ? "leads" : page));
+    link.classList.toggle("active", link.dataset.nav === ({ lead: "leads", rep: "points" }[page] ?? page));
   }
 }
 
@@ -62,7 +64,9 @@ function askForToken(i18n, refused) {
   input.focus();
 }
 
-const PAGES = { funnel: renderFunnel, health: renderHealth, leads: renderLeads, lead: renderLead };
+const PAGES = {
+  funnel: renderFunnel, health: renderHealth, leads: renderLeads, lead: renderLead, points: renderPoints, rep: renderRep,
+};
 
 async function start() {
   delete main.dataset.ready;

@@ -1,11 +1,6 @@
 // The monthly health check as a traffic-light table, one month at a time.
 import { h, put } from "./dom.js";
-
-/** YYYY-MM of `date` (UTC) shifted by `delta` months. */
-export function shiftMonth(month, delta) {
-  const [year, m] = month.split("-").map(Number);
-  return new Date(Date.UTC(year, m - 1 + delta, 1)).toISOString().slice(0, 7);
-}
+import { monthNav } from "./months.js";
 
 function shown(i18n, indicator) {
   if (indicator.value === null) return "—";
@@ -31,32 +26,12 @@ function table(i18n, report) {
 
 export async function renderHealth(ctx) {
   const { i18n, main, get } = ctx;
-  const current = new Date().toISOString().slice(0, 7);
-  let month = new URLSearchParams(location.search).get("month") ?? current;
-  const label = h("b", { "data-testid": "health-month" });
   const body = h("div");
-  const next = h("button", { class: "link", type: "button", "data-testid": "health-next", onclick: () => go(1) }, i18n.t("next_month"));
-  const prev = h("button", { class: "link", type: "button", "data-testid": "health-prev", onclick: () => go(-1) }, i18n.t("prev_month"));
-
-  async function draw() {
-    label.textContent = month;
-    next.disabled = month >= current;
+  const nav = monthNav(ctx, "health", "health", async (month) => {
     const report = await get("/v1/health-check", { month });
     put(body, table(i18n, report),
       h("p", { class: "muted small" }, `${i18n.t("as_of")}: ${i18n.when(report.as_of)} (UTC)`));
-    const url = new URL(location.href);
-    url.searchParams.set("month", month);
-    history.replaceState(null, "", url);
-  }
-
-  async function go(delta) {
-    month = shiftMonth(month, delta);
-    main.dataset.ready = "";
-    await draw();
-    main.dataset.ready = "health";
-  }
-
-  put(main, h("h1", {}, i18n.t("health_title")),
-    h("section", { class: "card" }, h("div", { class: "monthnav" }, prev, label, next), body));
-  await draw();
+  });
+  put(main, h("h1", {}, i18n.t("health_title")), h("section", { class: "card" }, nav.element, body));
+  await nav.show();
 }
