@@ -76,9 +76,11 @@ def admit_and_apply(
     at_us = event_us(event)
     matched = rules.matching(event.type, event.properties)
     accepted = accept(state, event, at_us, matched, rules)
-    reached = extend(state, accepted, event.event_id, at_us, rules)
+    evaluated = evaluate(accepted, rules)  # pruning changes no count: settle's evaluation too
+    reached = extend(state, accepted, event.event_id, at_us, rules, evaluated[0])
     after = prune(replace(accepted, reached=reached), rules)
-    return admission, *settle(state, after, rules, "event", event.event_id, event.occurred_at)
+    at = event.occurred_at
+    return admission, *settle(state, after, rules, "event", event.event_id, at, evaluated)
 
 
 def sweep(state: LeadState, now: datetime, rules: RuleSet) -> tuple[LeadState, list[Emitted]]:

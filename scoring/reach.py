@@ -48,12 +48,19 @@ def _with(reached: dict[Tier, int], tier: Tier, at_us: int) -> dict[Tier, int]:
 
 
 def extend(
-    before: LeadState, after: LeadState, event_id: str, at_us: int, rules: RuleSet
+    before: LeadState,
+    after: LeadState,
+    event_id: str,
+    at_us: int,
+    rules: RuleSet,
+    tier_now: Tier | None = None,
 ) -> dict[Tier, int]:
-    """`reached` once an accepted event is folded in (`after` is `accept`'s result, unpruned)."""
+    """`reached` once an accepted event is folded in (`after` is `accept`'s result, unpruned);
+    `tier_now`, when the caller has it, is `evaluate(after)` (saves evaluating twice)."""
     last = before.last_activity_us
     if last is None or (at_us, event_id) >= (last, before.last_event_id or ""):
-        return _with(before.reached, met(after, at_us, rules), at_us)
+        in_time = tier_now if tier_now is not None and after.as_of_us == at_us else None
+        return _with(before.reached, in_time or met(after, at_us, rules), at_us)
     return _refold(before.reached, after, at_us, rules)
 
 

@@ -111,12 +111,19 @@ def _demoted(
 
 
 def settle(
-    before: LeadState, after: LeadState, rules: RuleSet, cause: Cause, event_id: str, at: datetime
+    before: LeadState,
+    after: LeadState,
+    rules: RuleSet,
+    cause: Cause,
+    event_id: str,
+    at: datetime,
+    evaluated: tuple[Tier, tuple[str, ...]] | None = None,
 ) -> tuple[LeadState, list[Emitted]]:
-    """Re-evaluate the tier after a change and say what happened, promotions at most once."""
+    """Re-evaluate the tier after a change and say what happened, promotions at most once
+    (`evaluated`: `evaluate(after)` when the caller already has it)."""
     if after.rule_version != rules.version:
         after = replace(after, rule_version=rules.version)
-    tier, reasons = evaluate(after, rules)
+    tier, reasons = evaluated if evaluated is not None else evaluate(after, rules)
     emitted: list[Emitted] = []
     is_first = not before.event_counts and cause == "event"
     changed = tier != before.tier or after.score != before.score or after.reached != before.reached
