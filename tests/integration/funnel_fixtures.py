@@ -162,15 +162,20 @@ def bulk_scenario(settings: Settings, leads: int) -> list[Message | Raw]:
     return messages
 
 
-async def project_all(settings: Settings, messages: Iterable[Message | Raw]) -> None:
-    """Publish the messages and project the whole log into the settings' schema."""
-    await publish(settings, messages)
+async def project(settings: Settings) -> None:
+    """Project the whole log, as it is now, into the settings' schema."""
     projector = Projector(settings)
     await projector.start()
     try:
         await projector.catch_up()
     finally:
         await projector.stop()
+
+
+async def project_all(settings: Settings, messages: Iterable[Message | Raw]) -> None:
+    """Publish the messages and project the whole log into the settings' schema."""
+    await publish(settings, messages)
+    await project(settings)
 
 
 @asynccontextmanager

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import logging
 from collections.abc import Iterator
 
 import httpx
@@ -11,22 +10,14 @@ import orjson
 import pytest
 
 from services.ingest.app import create_app
-from services.logs import JsonLines
 from services.settings import DEV_WRITE_KEY, Settings
+from tests.integration.log_capture import json_log_lines
 
 
 @pytest.fixture
 def lines() -> Iterator[io.StringIO]:
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonLines())
-    logger = logging.getLogger("ingest")
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    try:
+    with json_log_lines("ingest") as stream:
         yield stream
-    finally:
-        logger.removeHandler(handler)
 
 
 async def test_a_rejected_event_is_logged_with_its_request_id_and_reason_without_pii(

@@ -14,7 +14,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,16 +24,15 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from kafka.admin import KafkaAdminClient
 
-from funnel.projector import Projector
 from funnel.rebuild import rebuild
 from services.access import Role, add_token
 from services.ingest.app import create_app as create_ingest
-from services.logs import JsonLines
 from services.settings import DEV_READ_TOKEN, DEV_WRITE_KEY, Settings
 from services.vault.crypto import unseal
 from services.vault.keys import KeyStore, MasterKeys
 from tests.e2e.conftest import free_port
-from tests.integration.funnel_fixtures import query_client
+from tests.integration.funnel_fixtures import project, query_client
+from tests.integration.log_capture import json_log_lines
 from tests.integration.scoring_fixtures import WorkerProcess
 
 SEALED = re.compile(rb'"key_id":"(k_[0-9a-f]{32})","ciphertext":"([A-Za-z0-9_-]+)"')
@@ -118,15 +117,6 @@ async def post_events(settings: Settings, events: list[dict[str, Any]]) -> None:
     assert answer.status_code == 200, answer.text
 
 
-async def project(settings: Settings) -> None:
-    projector = Projector(settings)
-    await projector.start()
-    try:
-        await projector.catch_up()
-    finally:
-        await projector.stop()
-
-
 async def project_until(settings: Settings, sql: str, *args: Any, timeout: float = 60) -> Any:
     """Project what the worker published until `sql` (on the read models) answers truthy."""
     conn = await asyncpg.connect(
@@ -202,20 +192,10 @@ async def every_table_text(database_url: str) -> list[tuple[str, str]]:
 
 
 @pytest.fixture
-def logs() -> Any:
+def logs() -> Iterator[io.StringIO]:
     """Every log line of this process while the test runs, as the services write them."""
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonLines())
-    root = logging.getLogger()
-    level = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
-    try:
+    with json_log_lines(None, logging.DEBUG) as stream:
         yield stream
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(level)
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import io
-import logging
 from typing import Any
 
 import asyncpg
@@ -14,11 +12,11 @@ import orjson
 
 from services import ops
 from services.ingest.app import create_app
-from services.logs import JsonLines
 from services.settings import DEV_PII_MASTER_KEY, DEV_WRITE_KEY, Settings
 from services.vault.crypto import new_data_key
 from services.vault.keys import KeyStore, MasterKeys, rewrap_all
 from tests.e2e.conftest import free_port
+from tests.integration.log_capture import json_log_lines
 from tests.integration.test_ingest_support import RawTopic
 
 NAME, EMAIL = "Wombat Li 93f1", "wombat.93f1@vault-test.example"
@@ -75,10 +73,6 @@ async def test_ingest_refuses_contact_details_with_503_while_postgres_is_down(
     down = isolated_settings.model_copy(
         update={"database_url": f"postgresql://leadfunnel:x@127.0.0.1:{free_port()}/leadfunnel"}
     )
-    lines = io.StringIO()
-    handler = logging.StreamHandler(lines)
-    handler.setFormatter(JsonLines())
-    logging.getLogger().addHandler(handler)
     form: dict[str, Any] = {
         "type": "form_submitted",
         "channel": "website",
@@ -93,7 +87,7 @@ async def test_ingest_refuses_contact_details_with_503_while_postgres_is_down(
         "properties": {"url": "https://x.cn/pricing"},
     }
     app = create_app(down)
-    try:
+    with json_log_lines(None) as lines:
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(
@@ -101,8 +95,6 @@ async def test_ingest_refuses_contact_details_with_503_while_postgres_is_down(
             ) as client:
                 refused = await client.post("/v1/events", json=form)
                 accepted = await client.post("/v1/events", json=page)
-    finally:
-        logging.getLogger().removeHandler(handler)
 
     assert refused.status_code == 503, refused.text
     assert refused.json()["code"] == "vault_unavailable" and refused.headers["retry-after"]
