@@ -16,6 +16,7 @@ from funnel.rows import (
     LeadPatch,
     MergeRow,
     RowChanges,
+    SpendRow,
     StageChangeRow,
     TimelineRow,
     TransitionRow,
@@ -31,6 +32,7 @@ from schemas.outgoing import (
     ScoreChanged,
     Tier,
 )
+from schemas.spend import SpendRecorded
 from schemas.storable import unstorable_record
 
 
@@ -42,6 +44,7 @@ class Source(StrEnum):
     PROMOTIONS = "promotions"
     MERGES = "merges"
     SALES_STAGES = "sales_stages"
+    SPEND = "spend"
     ERASURES = "erasures"
 
 
@@ -80,6 +83,7 @@ Fact = (
     | LeadDemoted
     | LeadsMerged
     | SalesStageChangedEvent
+    | SpendRecorded  # a month's marketing spend: no lead, its own table
     | PersonErased  # funnel/privacy.py: what it names is left out and removed
 )
 Decoded = Fact | Rejected | None  # None: a tombstone, nothing to project
@@ -125,6 +129,8 @@ def decode(record: SourceRecord) -> Decoded:
                 return LeadsMerged.model_validate_json(value)
             case Source.SALES_STAGES:
                 return _stage_record(value)
+            case Source.SPEND:
+                return SpendRecorded.model_validate_json(value)
             case Source.ERASURES:
                 return PersonErased.model_validate_json(value)
     except ValidationError as error:
@@ -287,6 +293,22 @@ def _fold_communication(changes: RowChanges, lead: str, event: CommunicationLogg
         changes.communications[row.communication_id] = row
 
 
+def _fold_spend(changes: RowChanges, spend: SpendRecorded) -> None:
+    row = SpendRow(
+        spend_id=spend.spend_id,
+        channel=spend.channel.value,
+        campaign=spend.campaign,
+        month=spend.month,
+        amount=spend.amount,
+        currency=spend.currency,
+        recorded_at=spend.recorded_at,
+        source=spend.source,
+    )
+    known = changes.spend.get(row.spend_id)
+    if known is None or row.is_newer_than(known):
+        changes.spend[row.spend_id] = row
+
+
 def _fold_score(changes: RowChanges, lead: str, scored: Scored) -> None:
     change = scored.change
     if lead != change.lead_id:
@@ -370,6 +392,8 @@ def fold(
                     )
             case SalesStageChangedEvent():
                 _fold_stage_change(changes, _stage_change(fact, None))
+            case SpendRecorded():
+                _fold_spend(changes, fact)
     for patch in absorbed_leads:
         changes.patch(patch.absorbed_into(resolve(patch.lead_id)))
     for identity in absorbed_identities:

@@ -232,6 +232,28 @@ class MergeRow:
     occurred_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class SpendRow:
+    """A month's marketing spend of a channel (campaign None: not attributable to one)."""
+
+    spend_id: str
+    channel: str
+    campaign: str | None
+    month: str
+    amount: float
+    currency: str
+    recorded_at: datetime
+    source: str
+
+    def is_newer_than(self, other: SpendRow) -> bool:
+        """The latest posting wins; equal times go to the larger amount, then source (total)."""
+        return (self.recorded_at, self.amount, self.source) > (
+            other.recorded_at,
+            other.amount,
+            other.source,
+        )
+
+
 @dataclass(slots=True)
 class RowChanges:
     """Everything one batch writes, keyed so that a row appears once per batch."""
@@ -243,6 +265,7 @@ class RowChanges:
     communications: dict[str, CommunicationRow] = field(default_factory=dict)
     stage_changes: dict[str, StageChangeRow] = field(default_factory=dict)
     merges: dict[str, MergeRow] = field(default_factory=dict)
+    spend: dict[str, SpendRow] = field(default_factory=dict)
 
     def patch(self, patch: LeadPatch) -> None:
         """Fold a patch into the batch's patch for that lead."""
@@ -268,5 +291,6 @@ class RowChanges:
                 self.communications,
                 self.stage_changes,
                 self.merges,
+                self.spend,
             )
         )

@@ -39,6 +39,7 @@ from schemas.topics import (
     LEAD_SCORES,
     PROMOTIONS,
     SALES_STAGES,
+    SPEND,
     TopicSpec,
 )
 from services import poison
@@ -54,6 +55,7 @@ SOURCES: tuple[tuple[TopicSpec, Source], ...] = (
     (LEAD_MERGES, Source.MERGES),
     (SALES_STAGES, Source.SALES_STAGES),
     (ERASURES, Source.ERASURES),
+    (SPEND, Source.SPEND),
 )
 Batch = Mapping[TopicPartition, list[ConsumerRecord]]
 Progress = Callable[[int, int], None]  # (projected so far, total) of a catch-up

@@ -15,6 +15,7 @@ from funnel.rows import (
     LeadPatch,
     MergeRow,
     RowChanges,
+    SpendRow,
     StageChangeRow,
     StageIntervalRow,
     TimelineRow,
@@ -172,6 +173,15 @@ STAGE_CHANGE_UPSERT = _insert_sql(
     {"occurred_at": _AT, "amount": "float8"},
     "ON CONFLICT (event_id) DO UPDATE SET lead_id = EXCLUDED.lead_id"
     " WHERE t.lead_id IS NULL AND EXCLUDED.lead_id IS NOT NULL",
+)
+SPEND_UPSERT = _insert_sql(
+    "channel_spend",
+    SpendRow,
+    {"recorded_at": _AT, "amount": "float8"},
+    "ON CONFLICT (spend_id) DO UPDATE SET "
+    + ", ".join(f"{f.name} = EXCLUDED.{f.name}" for f in fields(SpendRow) if f.name != "spend_id")
+    + " WHERE (EXCLUDED.recorded_at, EXCLUDED.amount, EXCLUDED.source)"
+    " > (t.recorded_at, t.amount, t.source)",  # SpendRow.is_newer_than
 )
 MERGE_INSERT = _insert_sql(
     "lead_merges", MergeRow, {"occurred_at": _AT}, "ON CONFLICT (merged_lead_id) DO NOTHING"
@@ -354,6 +364,7 @@ async def apply_changes(
         ("tier_transitions", TRANSITION_INSERT, changes.transitions, TransitionRow),
         ("communications", COMMUNICATION_UPSERT, changes.communications, CommunicationRow),
         ("stage_changes", STAGE_CHANGE_UPSERT, changes.stage_changes, StageChangeRow),
+        ("channel_spend", SPEND_UPSERT, changes.spend, SpendRow),
     ):
         written[table] = await _write(conn, sql, list(rows.values()), row_type)
     opportunities = sorted({row.opportunity_id for row in changes.stage_changes.values()})
