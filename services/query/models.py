@@ -92,6 +92,50 @@ class SalesCycle(BaseModel):
     rows: list[CycleRowOut]
 
 
+class CostsQuery(BaseModel):
+    """The period and grouping a cost answer was computed for."""
+
+    from_: datetime | None = Field(default=None, alias="from", description="inclusive")
+    to: datetime | None = Field(default=None, description="exclusive")
+    group_by: Literal["channel", "campaign"] = "channel"
+
+    model_config = {"populate_by_name": True}
+
+
+class CostRowOut(BaseModel):
+    """A channel's (or campaign's) spend in the period beside its leads first seen in it."""
+
+    channel: str = Field(description="first-touch channel; 'all' in the total")
+    campaign: str | None = Field(description="grouped by campaign: its name, or 'unknown'")
+    spend: float | None = Field(description="spend counted in the period; null: none posted")
+    lead: int
+    mql: int
+    sql: int
+    opportunity: int
+    won: int
+    cost_per_lead: float | None = Field(description="spend / lead; null when either is missing")
+    cost_per_mql: float | None
+    cost_per_sql: float | None
+    cost_per_opportunity: float | None
+    cost_per_won: float | None = Field(description="spend / leads of the cohort with a won deal")
+
+
+class SpendMonth(BaseModel):
+    """A month with spend posted and the share of it the period counts."""
+
+    month: str
+    share: float = Field(description="of the month's time inside the period, 0..1")
+
+
+class ChannelCosts(BaseModel):
+    query: CostsQuery
+    currency: str
+    time_zone: str = Field(description="the calendar months' time zone")
+    months: list[SpendMonth]
+    total: CostRowOut
+    rows: list[CostRowOut]
+
+
 class LeadSummary(BaseModel):
     lead_id: str
     tier: str

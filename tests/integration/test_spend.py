@@ -3,6 +3,7 @@ projected by the real projector and answered by `/v1/funnel/costs` beside the le
 
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -12,9 +13,13 @@ import orjson
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 
+from funnel.rebuild import rebuild
+from schemas.outgoing import Tier
 from schemas.spend import spend_id_of
 from schemas.topics import SPEND
-from services.settings import DEV_WRITE_KEY, Settings
+from services.settings import DEV_READ_TOKEN, DEV_WRITE_KEY, Settings
+from tests.funnel_factories import day, page_view, promoted
+from tests.integration.funnel_fixtures import project_all, query_client
 from tests.integration.test_ingest_support import (
     SLOW_KEY,
     WECHAT_KEY,
@@ -128,3 +133,107 @@ def test_spend_needs_a_write_key_bound_to_the_rows_channel(
     assert (ads_by_bot.status_code, ads_by_bot.json()["pointer"]) == (403, "/1/channel")
     assert plain_text.status_code == 415
     assert first.status_code == 200 and slow.status_code == 429 and "Retry-After" in slow.headers
+
+
+READ = {"Authorization": f"Bearer {DEV_READ_TOKEN}"}
+MARCH_AND_HALF_APRIL = {"from": "2026-03-01", "to": "2026-04-16"}
+
+
+def _leads() -> list[Any]:
+    """Five leads first seen in March 2026 (T0 = 2 March) on four channels."""
+    return [
+        page_view("L1", day(0), channel="ads", campaign="spring"),
+        promoted("L1", Tier.LEAD, Tier.MQL, day(1)),
+        page_view("L2", day(1), channel="ads", campaign="spring"),
+        page_view("L3", day(2), channel="ads"),
+        page_view("L4", day(3), channel="wechat"),
+        promoted("L4", Tier.LEAD, Tier.SQL, day(4)),
+        page_view("L5", day(5), channel="website"),
+    ]
+
+
+def _post_spend(settings: Settings) -> None:
+    first = [
+        {"channel": "ads", "campaign": "spring", "month": "2026-03", "amount": 12000},
+        {"channel": "ads", "campaign": "spring", "month": "2026-04", "amount": 6000},
+        {"channel": "ads", "month": "2026-03", "amount": 1000},
+        {"channel": "wechat", "month": "2026-03", "amount": 3000},
+        {"channel": "email", "month": "2026-03", "amount": 600},
+    ]
+    correction = "channel,campaign,month,amount\nads,spring,2026-03,8000\n"
+    with (
+        running_ingest(settings) as base_url,
+        httpx.Client(base_url=base_url, auth=(DEV_WRITE_KEY, ""), timeout=20) as client,
+    ):
+        assert client.post("/v1/spend", json=first).status_code == 200
+        csv_post = {"content": correction, "headers": {"content-type": "text/csv"}}
+        assert client.post("/v1/spend", **csv_post).status_code == 200  # type: ignore[arg-type]
+
+
+def _by_group(answer: httpx.Response) -> dict[tuple[str, str | None], dict[str, Any]]:
+    assert answer.status_code == 200, answer.text
+    return {(row["channel"], row["campaign"]): row for row in answer.json()["rows"]}
+
+
+async def test_costs_per_channel_and_campaign_from_posted_spend_and_projected_leads(
+    funnel_settings: Settings,
+) -> None:
+    _post_spend(funnel_settings)
+    await project_all(funnel_settings, _leads())
+
+    async with query_client(funnel_settings) as api:
+        channels = await api.get("/v1/funnel/costs", params=MARCH_AND_HALF_APRIL, headers=READ)
+        campaigns = await api.get(
+            "/v1/funnel/costs",
+            params={**MARCH_AND_HALF_APRIL, "group_by": "campaign"},
+            headers=READ,
+        )
+        sheet = await api.get(
+            "/v1/funnel/costs", params=MARCH_AND_HALF_APRIL, headers={**READ, "accept": "text/csv"}
+        )
+
+    rows = _by_group(channels)
+    # ads: the re-posted March 8 000 (not 12 000), April's 6 000 half, 1 000 without campaign
+    assert rows[("ads", None)] | {"cost_per_mql": None} == {
+        "channel": "ads", "campaign": None, "spend": 12_000.0,
+        "lead": 3, "mql": 1, "sql": 0, "opportunity": 0, "won": 0,
+        "cost_per_lead": 4_000.0, "cost_per_mql": None, "cost_per_sql": None,
+        "cost_per_opportunity": None, "cost_per_won": None,
+    }  # fmt: skip
+    assert rows[("ads", None)]["cost_per_mql"] == 12_000.0
+    assert (rows[("wechat", None)]["spend"], rows[("wechat", None)]["cost_per_sql"]) == (3000, 3000)
+    assert (rows[("email", None)]["spend"], rows[("email", None)]["lead"]) == (600.0, 0)
+    assert rows[("website", None)]["spend"] is None and rows[("website", None)]["lead"] == 1
+    body = channels.json()
+    assert (body["total"]["spend"], body["total"]["lead"], body["currency"]) == (15_600, 5, "CNY")
+    assert body["months"] == [
+        {"month": "2026-03", "share": 1.0},
+        {"month": "2026-04", "share": 0.5},
+    ]
+    by_campaign = _by_group(campaigns)
+    assert by_campaign[("ads", "spring")]["spend"] == 11_000.0
+    assert by_campaign[("ads", "spring")]["cost_per_lead"] == 5_500.0
+    assert by_campaign[("ads", "unknown")]["cost_per_lead"] == 1_000.0
+    assert sheet.text.startswith("\ufeffchannel,campaign,spend,lead,mql")
+
+
+async def test_costs_survive_a_rebuild_and_refuse_bad_parameters(funnel_settings: Settings) -> None:
+    _post_spend(funnel_settings)
+    await project_all(funnel_settings, _leads())
+    async with query_client(funnel_settings) as api:
+        before = await api.get("/v1/funnel/costs", headers=READ)
+    await rebuild(funnel_settings, stream=io.StringIO())
+
+    async with query_client(funnel_settings) as api:
+        after = await api.get("/v1/funnel/costs", headers=READ)
+        by_month = await api.get("/v1/funnel/costs", params={"group_by": "month"}, headers=READ)
+        backwards = await api.get(
+            "/v1/funnel/costs", params={"from": "2026-04-01", "to": "2026-03-01"}, headers=READ
+        )
+        anonymous = await api.get("/v1/funnel/costs")
+
+    assert after.status_code == 200 and after.json() == before.json()
+    assert _by_group(after)[("ads", None)]["spend"] == 15_000.0  # all time: April whole
+    assert (by_month.status_code, by_month.json()["pointer"]) == (422, "/query/group_by")
+    assert (backwards.status_code, backwards.json()["pointer"]) == (422, "/query/to")
+    assert anonymous.status_code == 401
