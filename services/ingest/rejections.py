@@ -7,6 +7,8 @@ from dataclasses import dataclass, replace
 
 from pydantic import ValidationError
 
+from services.http_errors import error_body
+
 # Reason codes form a closed set: they are metric label values and part of the API.
 MALFORMED_JSON = "malformed_json"
 UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
@@ -40,9 +42,9 @@ class Rejection:
         """The same rejection with its pointer nested under `prefix` (e.g. `/batch/3`)."""
         return replace(self, pointer=prefix + self.pointer)
 
-    def body(self) -> dict[str, object]:
-        """JSON error body; `code` and `message` are what Segment's SDKs read."""
-        return {"code": self.code, "message": self.message, "pointer": self.pointer}
+    def body(self) -> dict[str, str]:
+        """The one error body; `code` and `message` are what Segment's SDKs read."""
+        return error_body(self.code, self.message, self.pointer)
 
 
 def escape(token: str | int) -> str:
