@@ -195,7 +195,12 @@ async def get_team_leaderboard(
     if team not in rules.teams and team != rules.default_team:
         raise api_error(404, "not_found", f"no team {team[:50]!r} in the points file")
     month = reader.month(month)
-    tables, _ = await _tables(reader, team, month, 1)
+    tables, points = await _tables(reader, team, month, 1)
+    members = {row.owner for row in tables[month]}
+    by_rule: dict[str, float] = {}
+    for who, when, rule, value, _ in points:
+        if when == month and who in members:
+            by_rule[rule] = by_rule.get(rule, 0.0) + value
     top, run = rules.kpi.top, rules.kpi.streak_months
     reps = []
     for row in tables[month]:
@@ -211,5 +216,12 @@ async def get_team_leaderboard(
             )
         )
     return LeaderboardOut(
-        team=team, month=month, rules_version=rules.version, top=top, streak_months=run, reps=reps
+        team=team,
+        month=month,
+        rules_version=rules.version,
+        top=top,
+        streak_months=run,
+        points=sum(by_rule.values()),
+        points_by_rule=dict(sorted(by_rule.items())),
+        reps=reps,
     )

@@ -59,6 +59,8 @@ class LeaderboardOut(BaseModel):
     rules_version: str
     top: int
     streak_months: int
+    points: float = Field(description="the team's points this month, every rep of it")
+    points_by_rule: dict[str, float] = Field(description="the team's points per rule")
     reps: list[LeaderRow] = Field(description="best first")
 
 

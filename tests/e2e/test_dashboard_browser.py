@@ -409,6 +409,8 @@ def test_points_page_ranks_the_team_and_a_rep_page_shows_breakdown_rank_and_tren
     ]
     assert [number(points) for _, _, points, _ in shown] == [r["points"] for r in board["reps"]]
     assert [number(kpi) for *_, kpi in shown] == [round(r["kpi"], 1) for r in board["reps"]]
+    team_points = browser.find_element(By.CSS_SELECTOR, "[data-testid=team-points]").text
+    assert number(team_points) == board["points"] == sum(r["points"] for r in board["reps"])
     shot(browser, "points")
 
     best = board["reps"][0]["owner"]

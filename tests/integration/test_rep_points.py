@@ -117,6 +117,15 @@ async def test_a_rep_page_shows_points_per_rule_kpi_and_rank(funnel_settings: Se
             "/v1/teams/east/leaderboard", params={"month": MONTH}, headers=MANAGER
         )
         assert board.status_code == 200, board.text
+        assert (board.json()["points"], board.json()["points_by_rule"]) == (
+            14,
+            {
+                "effective_follow_up": 6,
+                "meeting_minutes_uploaded": 3,
+                "negative_feedback": -5,
+                "stage_advanced": 10,
+            },
+        )
         ranked = [(r["rank"], r["owner"], r["points"], r["kpi"]) for r in board.json()["reps"]]
         # wang.fang: 0.4 × (0.5 × 2/12 points + 0.25 × 1/1 on time) = 13.33 (docs/metrics.md)
         assert ranked == [

@@ -49,7 +49,11 @@ export async function renderPoints(ctx) {
   const body = h("div");
   const nav = monthNav(ctx, "points", "points", async (month) => {
     const board = await get(`/v1/teams/${encodeURIComponent(team)}/leaderboard`, { month });
-    put(body, board.reps.length ? leaderboard(ctx, board) : h("p", { class: "muted" }, i18n.t("none")),
+    put(body,
+      h("p", {}, `${i18n.t("team_points")}: `, h("b", { "data-testid": "team-points" }, i18n.num(board.points)),
+        h("span", { class: "muted small" }, " · ", Object.entries(board.points_by_rule)
+          .map(([rule, value]) => `${i18n.t(`rule_${rule}`)} ${i18n.num(value)}`).join(" · "))),
+      board.reps.length ? leaderboard(ctx, board) : h("p", { class: "muted" }, i18n.t("none")),
       h("p", { class: "muted small" }, i18n.t("kpi_hint"), " · ", `${i18n.t("rules_version")}: ${board.rules_version}`));
   });
   put(main, h("h1", {}, i18n.t("points_title")),
