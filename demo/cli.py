@@ -14,6 +14,7 @@ from demo.dataset import Dataset, build_dataset
 from demo.feed import FeedError, feed, wait_ready
 from demo.live import run_live
 from demo.plan import DemoConfig, Post
+from demo.spend import post_spend, spend_rows
 from demo.watch import describe, funnel_counts, watch_funnel
 from services.settings import DEV_READ_TOKEN, DEV_WRITE_KEY, Settings
 
@@ -95,7 +96,9 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings()
     args = parse_args(argv, settings)
     config = DemoConfig(args.leads, args.seed, args.now, args.days)
-    dataset = build_dataset(config, args.now or datetime.now(UTC))
+    now = args.now or datetime.now(UTC)
+    dataset = build_dataset(config, now)
+    spend = spend_rows(config, now)
     say(summary(dataset))
     reader = httpx.Client(headers={"Authorization": f"Bearer {args.read_token}"}, timeout=5)
     with httpx.Client(auth=(args.write_key, ""), timeout=30) as client, reader:
@@ -103,10 +106,13 @@ def main(argv: list[str] | None = None) -> int:
             wait_ready(client, args.ingest_url, args.wait_ready)
             progress = Progress(len(dataset.posts), reader, args.query_url)
             tally = feed(client, args.ingest_url, dataset.posts, args.rate, progress)
+            spent = post_spend(client, args.ingest_url, spend)
         except FeedError as error:
             print(f"[demo] error: {error}", file=sys.stderr, flush=True)
             return 2
         say(f"{tally.accepted} records accepted by {args.ingest_url}")
+        say(f"{spent.accepted} monthly spend rows posted (cost per channel: /v1/funnel/costs)")
+        tally.rejected += spent.rejected
         for rejection in tally.rejected[:10]:
             print(f"[demo] rejected: {rejection}", file=sys.stderr, flush=True)
         say(f"dashboard: {args.query_url}/dashboard/ (read token: {args.read_token})")
