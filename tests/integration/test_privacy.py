@@ -253,6 +253,7 @@ async def test_contact_is_sealed_in_kafka_and_opened_only_for_contact_roles(
         analyst_search = await api.get(
             "/v1/leads", params={"q": "quokkaworks"}, headers=tokens["analyst"]
         )
+        rep_search = await api.get("/v1/leads", params={"q": "quokkaworks"}, headers=tokens["rep"])
     assert as_manager.status_code == 200, as_manager.text
     assert as_manager.json()["contact"] == expected
     assert as_rep.status_code == 200 and as_rep.json()["contact"] == expected
@@ -264,6 +265,7 @@ async def test_contact_is_sealed_in_kafka_and_opened_only_for_contact_roles(
     found = {item["lead_id"] for item in by_company.json()["items"]}
     assert found == {lead, leads["other_lead"]}
     assert analyst_search.status_code == 200 and analyst_search.json()["items"] == []
+    assert [item["lead_id"] for item in rep_search.json()["items"]] == [lead]  # its own only
 
 
 async def test_erasing_a_person_leaves_no_raw_value_and_no_key_to_open_what_is_left(
