@@ -32,6 +32,7 @@ class Activity:
     opportunity_id: str | None
     rules_version: str
     awards: dict[str, float] = field(default_factory=dict)  # rule id → points; may be empty
+    lead_id: str | None = None  # whom it was about (the survivor): erasing them forgets it
 
     @property
     def key(self) -> tuple[str, str]:
@@ -67,7 +68,9 @@ def awards(rules: PointsRules, event_type: str, facts: Facts) -> dict[str, float
     return {r.id: r.points for r in rules.rules_for(event_type) if matches(r.when, facts)}
 
 
-def communication_activity(event: CommunicationLoggedEvent, rules: PointsRules) -> Activity | None:
+def communication_activity(
+    event: CommunicationLoggedEvent, rules: PointsRules, lead_id: str | None = None
+) -> Activity | None:
     """A logged communication's activity; None without an owner (a version 1 record)."""
     p = event.properties
     if p.owner is None:
@@ -82,10 +85,13 @@ def communication_activity(event: CommunicationLoggedEvent, rules: PointsRules) 
         p.opportunity_id,
         rules.version,
         awards(rules, "communication_logged", facts),
+        lead_id,
     )
 
 
-def feedback_activity(event: FeedbackGivenEvent, rules: PointsRules) -> Activity | None:
+def feedback_activity(
+    event: FeedbackGivenEvent, rules: PointsRules, lead_id: str | None = None
+) -> Activity | None:
     """A customer's feedback about a rep; None when it names no rep."""
     p = event.properties
     if p.owner is None:
@@ -99,6 +105,7 @@ def feedback_activity(event: FeedbackGivenEvent, rules: PointsRules) -> Activity
         p.opportunity_id,
         rules.version,
         awards(rules, "feedback_given", {"score": p.score}),
+        lead_id,
     )
 
 
@@ -116,6 +123,7 @@ def stay_activity(stay: StageIntervalRow, rules: PointsRules) -> Activity | None
         stay.opportunity_id,
         rules.version,
         awards(rules, "sales_stage_changed", {"outcome": stay.outcome}),
+        stay.lead_id,
     )
 
 
@@ -132,17 +140,21 @@ def newest(activities: Iterable[Activity]) -> dict[tuple[str, str], Activity]:
     return kept
 
 
-def event_activities(facts: Iterable[object], rules: PointsRules) -> list[Activity]:
-    """The communication and feedback activities of a projector batch, newest per key."""
+def event_activities(
+    facts: Iterable[object], rules: PointsRules, aliases: Mapping[str, str] | None = None
+) -> list[Activity]:
+    """The communication and feedback activities of a projector batch, newest per key, each
+    about its lead's survivor (`aliases`: merged lead → survivor)."""
     found: list[Activity] = []
     for fact in facts:
         if not isinstance(fact, ResolvedEvent):
             continue
+        lead = (aliases or {}).get(fact.lead_id, fact.lead_id)
         match fact.event:
             case CommunicationLoggedEvent() as event:
-                activity = communication_activity(event, rules)
+                activity = communication_activity(event, rules, lead)
             case FeedbackGivenEvent() as event:
-                activity = feedback_activity(event, rules)
+                activity = feedback_activity(event, rules, lead)
             case _:
                 continue
         if activity is not None:

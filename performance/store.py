@@ -12,6 +12,7 @@ import orjson
 from funnel.rows import StageIntervalRow
 from performance.awards import Activity, event_activities, stay_activity
 from performance.rules import PointsRules
+from schemas.outgoing import LeadsMerged, ResolvedEvent
 
 Connection = Any  # an asyncpg connection or pool; asyncpg ships no type information
 
@@ -48,8 +49,19 @@ async def apply_awards(
     conn: Connection, facts: Iterable[object], opportunity_ids: Sequence[str], rules: PointsRules
 ) -> dict[str, int]:
     """Award a batch's communications and feedback, and re-award the stays of the opportunities
-    whose intervals the batch re-derived (call it after `store.apply_changes`, same transaction)."""
-    activities = event_activities(facts, rules)
+    whose intervals the batch re-derived (call it after `store.apply_changes`, same transaction:
+    the batch's merges are in `lead_merges` by then, chains flattened)."""
+    facts = list(facts)
+    merged = [f.merged_lead_id for f in facts if isinstance(f, LeadsMerged)]
+    if merged:  # what earlier batches awarded about a lead merged now follows its survivor
+        await conn.execute(
+            "UPDATE rep_activity a SET lead_id = m.surviving_lead_id FROM lead_merges m"
+            " WHERE a.lead_id = m.merged_lead_id AND m.merged_lead_id = ANY($1::text[])",
+            merged,
+        )
+    leads = sorted({f.lead_id for f in facts if isinstance(f, ResolvedEvent)})
+    aliases = await _survivors(conn, leads) if leads else {}
+    activities = event_activities(facts, rules, aliases)
     if activities:
         await conn.execute(ACTIVITY_UPSERT, *_arrays(activities))
     stays: list[Activity] = []
@@ -68,6 +80,15 @@ async def apply_awards(
         if stays:
             await conn.execute(_INSERT, *_arrays(stays))
     return {"rep_activity": len(activities) + len(stays)}
+
+
+async def _survivors(conn: Connection, lead_ids: list[str]) -> dict[str, str]:
+    rows = await conn.fetch(
+        "SELECT merged_lead_id, surviving_lead_id FROM lead_merges"
+        " WHERE merged_lead_id = ANY($1::text[])",
+        lead_ids,
+    )
+    return {row[0]: row[1] for row in rows}
 
 
 # --- reads ------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ ERASED_TABLES = (
     "stage_changes",
     "stage_intervals",
     "lead_contacts",
+    "rep_activity",  # points earned on the person (performance/): a rebuild leaves them out too
 )
 CONTACT_INSERT = (
     "INSERT INTO lead_contacts"

@@ -10,10 +10,11 @@ import asyncpg
 import httpx
 
 from funnel.rebuild import rebuild
-from schemas.outgoing import ResolvedEvent
+from schemas.outgoing import PersonErased, ResolvedEvent
+from schemas.topics import ERASURES
 from services.access import Role, add_token
 from services.settings import DEV_READ_TOKEN, Settings
-from tests.funnel_factories import day, event
+from tests.funnel_factories import day, event, merged
 from tests.integration.funnel_fixtures import Message, project_all, query_client
 
 MANAGER = {"Authorization": f"Bearer {DEV_READ_TOKEN}"}
@@ -170,3 +171,43 @@ async def test_reps_read_only_their_own_figures_and_bad_months_are_422(
         assert (bad.json()["code"], bad.json()["pointer"]) == ("invalid_query", "/query/month")
         unknown = await client.get("/v1/teams/nowhere/leaderboard", headers=MANAGER)
         assert unknown.status_code == 404
+
+
+async def activity_leads(settings: Settings) -> dict[str, str | None]:
+    conn = await asyncpg.connect(settings.database_url)
+    try:
+        rows = await conn.fetch(
+            f"SELECT source || ':' || source_id, lead_id FROM {settings.funnel_schema}.rep_activity"
+        )
+        return {row[0]: row[1] for row in rows}
+    finally:
+        await conn.close()
+
+
+async def test_points_follow_a_merged_lead_and_an_erased_person_takes_theirs_along(
+    funnel_settings: Settings, unique: str
+) -> None:
+    keep, gone = f"K{unique}", f"G{unique}"  # erased_leads is shared: ids of this test's own
+    await project_all(
+        funnel_settings,
+        [
+            talk(keep, 1, f"k1-{unique}", "li.na", need_identified=True),
+            talk(f"{keep}-old", 2, f"k2-{unique}", "li.na", need_identified=True),
+            talk(gone, 1, f"g1-{unique}", "wang.fang", need_identified=True),
+            stage(gone, f"OG-{unique}", 0, "first_contact", owner="wang.fang"),
+            stage(gone, f"OG-{unique}", 2, "needs_confirmed"),
+        ],
+    )
+    await project_all(funnel_settings, [merged(keep, f"{keep}-old", day(3))])
+    leads = await activity_leads(funnel_settings)
+    assert leads[f"communication:k2-{unique}"] == keep  # re-pointed to the survivor
+    assert leads[f"stay:OG-{unique}/0"] == gone
+
+    erasure = PersonErased(erasure_id=f"er-{unique}", lead_ids=[gone], occurred_at=day(4))
+    topic = ERASURES.name(funnel_settings.topic_prefix)
+    await project_all(funnel_settings, [(topic, erasure.model_dump_json().encode())])
+    left = await activity_leads(funnel_settings)
+    assert set(left) == {f"communication:k1-{unique}", f"communication:k2-{unique}"}
+
+    await rebuild(funnel_settings, stream=io.StringIO())
+    assert await activity_leads(funnel_settings) == left  # the rebuild leaves them out too

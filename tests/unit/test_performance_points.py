@@ -220,3 +220,12 @@ def test_monthly_points_are_the_same_in_any_arrival_order_and_add_up(
     assert sum(m.total for m in months.values()) == sum(a.points for a in latest)
     for month in months.values():
         assert month.total == sum(month.by_rule.values())
+
+
+def test_an_activity_is_about_the_survivor_of_its_lead() -> None:
+    [activity] = event_activities([talk(need_identified=True)], RULES, {"lead-1": "lead-0"})
+    assert activity.lead_id == "lead-0"
+    [kept] = event_activities([talk(need_identified=True)], RULES)
+    assert kept.lead_id == "lead-1"
+    moved = stay_activity(stay("advanced"), RULES)
+    assert moved is not None and moved.lead_id == "lead-1"
