@@ -11,13 +11,21 @@ import logging
 from typing import Any
 
 from services.access import Principal, Role
-from services.vault.contact import Contact
+from services.vault.contact import Contact, scrub_contact
 from services.vault.crypto import SealError, unseal
 from services.vault.keys import KeyStore
 
 log = logging.getLogger("query.contacts")
 CONTACT_ROLES = frozenset({Role.MANAGER, Role.REP, Role.ADMIN})
 ROWS_PER_LEAD = 50  # the newest sealed contacts of a lead that are merged into its details
+
+
+def without_contact_traits(properties: dict[str, Any]) -> dict[str, Any]:
+    """Timeline properties without contact keys in their traits (left by pre-vault events)."""
+    traits = properties.get("traits")
+    if isinstance(traits, dict):
+        return {**properties, "traits": scrub_contact(traits)}
+    return properties
 
 
 def may_read_contact(principal: Principal) -> bool:

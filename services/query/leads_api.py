@@ -15,7 +15,7 @@ from funnel.queries import LeadFilter
 from schemas.outgoing import Tier
 from services.ops_http import invalid_query, json_response, utc_or_422
 from services.query.auth import PrincipalDep, ReadAccess, visible
-from services.query.contacts import lead_contact, may_read_contact
+from services.query.contacts import lead_contact, may_read_contact, without_contact_traits
 from services.query.csv_export import csv_header, csv_row, wants_csv
 from services.query.deps import PoolDep
 from services.query.models import LeadDetail, LeadPage, LeadSummary, ScoreOut
@@ -86,6 +86,8 @@ async def lead_detail(pool: Any, requested: str, timeline_limit: int) -> LeadDet
         if lead is None:
             return None
         history = await queries.lead_history(conn, lead["lead_id"], timeline_limit)
+    for event in history["timeline"]:  # events from before the vault kept traits in clear
+        event["properties"] = without_contact_traits(event["properties"])
     reached = {k: lead[f"{k}_at"] for k in ("mql", "sql", "opportunity", "won", "lost")}
     profile = {k: lead[k] for k in ("tier", "score", "owner", "first_seen_at", "first_channel")}
     profile |= {

@@ -6,6 +6,7 @@ import base64
 
 import pytest
 
+from services.query.contacts import without_contact_traits
 from services.settings import DEV_PII_MASTER_KEY
 from services.vault.contact import Contact, build_contact, contact_in, scrub_contact
 from services.vault.crypto import (
@@ -128,3 +129,9 @@ def test_subjects_are_keyed_hashes_of_identity_keys() -> None:
     subject = subject_of(SECRET, "crm:C-1")
     assert len(subject) == 64 and "C-1" not in subject
     assert subject != subject_of("other", "crm:C-1")
+
+
+def test_timeline_traits_of_pre_vault_events_lose_their_contact_keys() -> None:
+    old = {"traits": {"name": "Li Wei", "company": "ACME", "plan": "pro"}, "url": "x"}
+    assert without_contact_traits(old) == {"traits": {"plan": "pro"}, "url": "x"}
+    assert without_contact_traits({"url": "x"}) == {"url": "x"}
