@@ -68,43 +68,35 @@ def awards(rules: PointsRules, event_type: str, facts: Facts) -> dict[str, float
     return {r.id: r.points for r in rules.rules_for(event_type) if matches(r.when, facts)}
 
 
-def communication_activity(
-    event: CommunicationLoggedEvent, rules: PointsRules, lead_id: str | None = None
+def event_activity(
+    event: CommunicationLoggedEvent | FeedbackGivenEvent,
+    rules: PointsRules,
+    lead_id: str | None = None,
 ) -> Activity | None:
-    """A logged communication's activity; None without an owner (a version 1 record)."""
+    """A logged communication's or a customer's feedback's activity; None when it names no rep
+    (a version 1 communication may lack its owner, feedback may name none)."""
     p = event.properties
     if p.owner is None:
         return None
-    facts = {"effective": p.is_effective, "minutes_uploaded": p.minutes_uploaded, "kind": p.kind}
+    if isinstance(event, CommunicationLoggedEvent):
+        source, source_id = "communication", event.properties.communication_id
+        facts: dict[str, object] = {
+            "effective": event.properties.is_effective,
+            "minutes_uploaded": event.properties.minutes_uploaded,
+            "kind": event.properties.kind,
+        }
+    else:
+        source, source_id = "feedback", event.event_id
+        facts = {"score": event.properties.score}
     return Activity(
-        "communication",
-        p.communication_id,
+        source,
+        source_id,
         p.owner,
         event.occurred_at,
         event.event_id,
         p.opportunity_id,
         rules.version,
-        awards(rules, "communication_logged", facts),
-        lead_id,
-    )
-
-
-def feedback_activity(
-    event: FeedbackGivenEvent, rules: PointsRules, lead_id: str | None = None
-) -> Activity | None:
-    """A customer's feedback about a rep; None when it names no rep."""
-    p = event.properties
-    if p.owner is None:
-        return None
-    return Activity(
-        "feedback",
-        event.event_id,
-        p.owner,
-        event.occurred_at,
-        event.event_id,
-        p.opportunity_id,
-        rules.version,
-        awards(rules, "feedback_given", {"score": p.score}),
+        awards(rules, event.type, facts),
         lead_id,
     )
 
@@ -149,16 +141,11 @@ def event_activities(
     for fact in facts:
         if not isinstance(fact, ResolvedEvent):
             continue
-        lead = (aliases or {}).get(fact.lead_id, fact.lead_id)
-        match fact.event:
-            case CommunicationLoggedEvent() as event:
-                activity = communication_activity(event, rules, lead)
-            case FeedbackGivenEvent() as event:
-                activity = feedback_activity(event, rules, lead)
-            case _:
-                continue
-        if activity is not None:
-            found.append(activity)
+        event = fact.event
+        if isinstance(event, CommunicationLoggedEvent | FeedbackGivenEvent):
+            activity = event_activity(event, rules, (aliases or {}).get(fact.lead_id, fact.lead_id))
+            if activity is not None:
+                found.append(activity)
     return list(newest(found).values())
 
 
