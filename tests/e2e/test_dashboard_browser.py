@@ -3,6 +3,7 @@ the numbers shown are the API's, filters redraw the chart, new promotions appear
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 import uuid
@@ -12,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from selenium import webdriver
@@ -21,6 +23,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 from demo.dataset import Dataset, build_dataset
 from demo.feed import feed, wait_ready
 from demo.plan import DemoConfig
+from services.access import Role, add_token
 from services.settings import DEV_READ_TOKEN, DEV_WRITE_KEY
 from tests.e2e.browser import start_chromium
 from tests.e2e.conftest import ROOT, RunningSystem
@@ -437,3 +440,41 @@ def test_points_page_ranks_the_team_and_a_rep_page_shows_breakdown_rank_and_tren
     dots = browser.find_elements(By.CSS_SELECTOR, "[data-testid=points-trend] circle")
     assert len(dots) == len(rep["trend"]) == 6
     shot(browser, "rep-points")
+
+
+async def _rep_token(database_url: str, owner: str) -> str:
+    conn = await asyncpg.connect(database_url)
+    try:
+        return await add_token(conn, f"rep-{uuid.uuid4().hex[:8]}", Role.REP, owner)
+    finally:
+        await conn.close()
+
+
+def test_a_rep_token_lands_on_its_own_points_page_and_nowhere_else(
+    fed: FedSystem, tmp_path: Path
+) -> None:
+    owner = "li.na"
+    token = asyncio.run(_rep_token(fed.system.settings.database_url, owner))
+    headers = {"Authorization": f"Bearer {token}"}
+    session = start_chromium(tmp_path, window=(1280, 1250))
+    try:
+        session.get(f"{fed.dashboard}/points")
+        field = WebDriverWait(session, 15).until(
+            lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=token-input]")
+        )
+        field.send_keys(token)
+        session.find_element(By.CSS_SELECTOR, "[data-testid=token-save]").click()
+        ready(session, "points")
+        assert owner in session.find_element(By.CSS_SELECTOR, "[data-testid=rep-title]").text
+        assert session.find_elements(By.CSS_SELECTOR, "[data-testid=leaderboard]") == []
+        mine = httpx.get(
+            f"{fed.system.query_url}/v1/reps/{owner}/points", headers=headers, timeout=10
+        )
+        shown = session.find_element(By.CSS_SELECTOR, "[data-testid=rep-points]").text
+        assert number(shown) == mine.json()["points"]
+    finally:
+        session.quit()
+    other = httpx.get(
+        f"{fed.system.query_url}/v1/reps/wang.fang/points", headers=headers, timeout=10
+    )
+    assert other.status_code == 403
