@@ -12,6 +12,7 @@ from services.channels.config import AdPushProfile
 OUR_FIELDS = (
     "clue_id",
     "phone",
+    "name",
     "wechat",
     "ad_id",
     "campaign_id",
@@ -24,6 +25,7 @@ SHIPPED_FIELDS: dict[str, dict[str, str]] = {
     "oceanengine": {
         "clue_id": "clue_id",
         "phone": "telephone",
+        "name": "name",
         "wechat": "weixin",
         "ad_id": "ad_id",
         "campaign_id": "campaign_id",
@@ -35,6 +37,7 @@ SHIPPED_FIELDS: dict[str, dict[str, str]] = {
     "tencent": {
         "clue_id": "leads_id",
         "phone": "leads_tel",
+        "name": "leads_name",
         "wechat": "leads_wechat",
         "ad_id": "adgroup_id",
         "campaign_id": "campaign_id",

@@ -102,6 +102,7 @@ def push_draft(
         properties={"platform": profile.platform, "lead_id": str(clue)[:200], **ids},
         campaign=ids["campaign_id"],
         context=context,
+        contact={"name": _text(values.get("name"))} if values.get("name") is not None else {},
     )
 
 

@@ -156,6 +156,7 @@ def test_shipped_profiles_read_each_platforms_field_names() -> None:
         "cid": 17,
         "create_time": "2024-05-01 16:00:00",
         "clue_source": "飞鱼",
+        "name": "李雷",
     }
     tencent = {
         "leads_id": 9001,
@@ -177,6 +178,7 @@ def test_shipped_profiles_read_each_platforms_field_names() -> None:
     assert a.occurred_at == b.occurred_at == NOW  # 16:00 in Shanghai is 08:00 UTC
     assert a.context == {"source": "飞鱼", "wechat_id_hash": keyed_hash(SECRET, "wx_li")}
     assert b.identities["ad_lead_id"] == "tencent:9001" and b.properties["ad_id"] == "26"
+    assert a.contact == {"name": "李雷"} and b.contact == {}  # the name goes sealed, not in context
 
 
 def test_a_profile_can_override_field_paths() -> None:
