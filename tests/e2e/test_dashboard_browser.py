@@ -377,6 +377,23 @@ def test_lead_page_shows_score_history_breakdown_stages_and_timeline(
     shot(browser, "lead")
 
 
+def test_lead_page_shows_the_contact_details_the_api_opens_for_a_manager(
+    fed: FedSystem, browser: webdriver.Chrome
+) -> None:
+    promotions = fed.get("/v1/dashboard/promotions", limit=500)["items"]
+    details = (fed.get(f"/v1/leads/{p['lead_id']}") for p in promotions)
+    detail = next(d for d in details if d.get("contact"))  # demo forms carry email and phone
+
+    open_page(browser, f"{fed.dashboard}/leads/{detail['lead_id']}", "lead")
+
+    shown = browser.execute_script(
+        "return Object.fromEntries([...document.querySelectorAll('[data-contact]')]"
+        ".map(dd => [dd.dataset.contact, dd.textContent]))"
+    )
+    expected = {key: value for key, value in detail["contact"].items() if value}
+    assert shown == expected
+
+
 def test_english_labels_on_request_chinese_stage_names_by_default(
     fed: FedSystem, browser: webdriver.Chrome
 ) -> None:
