@@ -61,7 +61,8 @@ def updates_on_time(
     default_sla_days: float,
     order: StageOrder = DEFAULT_ORDER,
 ) -> Measure:
-    """Of the open-stage stays due in the window (entry + SLA), the share left by their due time."""
+    """Of the open-stage stays due in the window (entry + SLA), the share left by their due time
+    by a move that passed the gate of the stage it entered (funnel/gates.py)."""
     due_until = min(window.end, as_of)
     due = on_time = 0
     for stay in stays:
@@ -71,5 +72,6 @@ def updates_on_time(
         if not window.start <= deadline < due_until:
             continue
         due += 1
-        on_time += stay.exited_at is not None and stay.exited_at <= deadline
+        left_in_time = stay.exited_at is not None and stay.exited_at <= deadline
+        on_time += left_in_time and not stay.exit_gate_missing  # a move past its gate: late
     return Measure(ratio(on_time, due), on_time, due)

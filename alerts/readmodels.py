@@ -56,8 +56,8 @@ async def stage_stays(
     """Stays due in the window, every stay of deals won in it, first-stage stays open at as_of."""
     table = f"{_schema(schema)}.stage_intervals"
     rows = await conn.fetch(
-        "SELECT opportunity_id, stage, entered_at, exited_at, outcome, lost_reason, owner, amount"
-        f" FROM {table} WHERE (entered_at >= $1 AND entered_at < $2)"
+        "SELECT opportunity_id, stage, entered_at, exited_at, outcome, lost_reason, owner, amount,"
+        f" exit_gate_missing FROM {table} WHERE (entered_at >= $1 AND entered_at < $2)"
         f" OR opportunity_id IN (SELECT opportunity_id FROM {table}"
         "  WHERE outcome = 'won' AND exited_at >= $3 AND exited_at < $2)"
         " OR (stage = $4 AND entered_at <= $5 AND (exited_at IS NULL OR exited_at > $5))",

@@ -10,6 +10,10 @@ from funnel.rows import StageChangeRow, StageIntervalRow
 from funnel.stages import DEFAULT_ORDER, Outcome, StageOrder
 
 
+def _tuple(items: tuple[str, ...] | list[str] | None) -> tuple[str, ...] | None:
+    return None if items is None else tuple(items)  # a text[] read back is a list
+
+
 def _stay(
     change: StageChangeRow, seq: int, owner: str | None, amount: float | None
 ) -> StageIntervalRow:
@@ -54,6 +58,7 @@ def opportunity_intervals(
                     lost_reason=change.lost_reason if outcome is Outcome.LOST else None,
                     owner=owner,
                     amount=amount,
+                    exit_gate_missing=_tuple(change.gate_missing),
                 )
             )
             current = None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Protocol
@@ -48,6 +48,8 @@ class StageStay(Protocol):
     @property
     def owner(self) -> str | None: ...
     @property
+    def exit_gate_missing(self) -> Sequence[str] | None: ...
+    @property
     def amount(self) -> float | None: ...
 
 
@@ -63,6 +65,7 @@ class StageInterval:
     lost_reason: str | None = None
     owner: str | None = None
     amount: float | None = None
+    exit_gate_missing: Sequence[str] | None = None  # what the move out lacked (funnel/gates.py)
 
 
 UNSPECIFIED_REASON = "unspecified"

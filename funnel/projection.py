@@ -22,7 +22,13 @@ from funnel.rows import (
     TransitionRow,
 )
 from funnel.stages import LOST, WON
-from schemas.events import CommunicationLoggedEvent, Event, SalesStageChangedEvent, parse_event
+from schemas.events import (
+    CommunicationLoggedEvent,
+    Event,
+    SalesStageChangedEvent,
+    SalesStageChangedV2,
+    parse_event,
+)
 from schemas.outgoing import (
     LeadDemoted,
     LeadPromoted,
@@ -205,6 +211,7 @@ def _campaign(event: Event) -> str | None:
 
 def _stage_change(event: SalesStageChangedEvent, lead_id: str | None) -> StageChangeRow:
     p = event.properties
+    v2 = p if isinstance(p, SalesStageChangedV2) else None  # version 1 could not attach evidence
     return StageChangeRow(
         event_id=event.event_id,
         opportunity_id=p.opportunity_id,
@@ -216,6 +223,8 @@ def _stage_change(event: SalesStageChangedEvent, lead_id: str | None) -> StageCh
         currency=p.currency,
         lost_reason=p.lost_reason,
         occurred_at=event.occurred_at,
+        evidence=None if v2 is None else tuple(v2.evidence),
+        approved_by=None if v2 is None else v2.approved_by,
     )
 
 

@@ -267,3 +267,24 @@ def breakdown(contributions: dict[str, float]) -> list[dict[str, Any]]:
     """Per-rule points, largest first: what the score is made of."""
     ordered = sorted(contributions.items(), key=lambda item: (-item[1], item[0]))
     return [{"rule": rule, "points": points} for rule, points in ordered]
+
+
+async def gate_violations(
+    conn: Any, period: Period | None, owner: str | None, limit: int
+) -> list[dict[str, Any]]:
+    """Stage moves in the period (event time) that lacked what their stage's gate requires,
+    newest first; `owner` keeps one rep's."""
+    start, end = (period.start, period.end) if period else (None, None)
+    rows = await conn.fetch(
+        "SELECT event_id, opportunity_id, lead_id, owner, stage, previous_stage, gate_missing,"
+        " gates_version, occurred_at FROM stage_changes WHERE cardinality(gate_missing) > 0"
+        " AND ($1::timestamptz IS NULL OR occurred_at >= $1)"
+        " AND ($2::timestamptz IS NULL OR occurred_at < $2)"
+        " AND ($3::text IS NULL OR owner = $3)"
+        " ORDER BY occurred_at DESC, event_id LIMIT $4",
+        start,
+        end,
+        owner,
+        limit,
+    )
+    return [{**dict(row), "missing": list(row["gate_missing"])} for row in rows]

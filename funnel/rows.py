@@ -200,6 +200,12 @@ class StageChangeRow:
     currency: str | None
     lost_reason: str | None
     occurred_at: datetime
+    # Stage gates (funnel/gates.py): what the CRM attached (None: a version-1 change, which could
+    # not say), and what the gate of the stage entered found missing (None: not judged).
+    evidence: tuple[str, ...] | None = None
+    approved_by: str | None = None
+    gate_missing: tuple[str, ...] | None = None
+    gates_version: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +225,7 @@ class StageIntervalRow:
     owner: str | None = None
     amount: float | None = None
     currency: str | None = None
+    exit_gate_missing: tuple[str, ...] | None = None  # what the move out lacked (gates)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    StringConstraints,
     Tag,
     TypeAdapter,
     ValidationInfo,
@@ -184,10 +185,24 @@ class SalesStageChanged(Contract):
     lost_reason: str | None = Field(default=None, max_length=500)
 
 
+Evidence = Annotated[
+    str, StringConstraints(min_length=1, max_length=100, pattern=r"^[a-z0-9_.-]+$")
+]
+
+
 class SalesStageChangedV2(SalesStageChanged):
-    """Version 2: the owner always, and a won deal's amount and currency."""
+    """Version 2: the owner always, a won deal's amount and currency, and what the CRM attached
+    to the move (evidence kinds and an approver) that the stage gates judge (funnel/gates.py)."""
 
     owner: str = Field(min_length=1, max_length=200, description="the sales rep")
+    evidence: list[Evidence] = Field(
+        default_factory=list,
+        max_length=20,
+        description="kinds of evidence attached to the move, e.g. needs_document, quote",
+    )
+    approved_by: str | None = Field(
+        default=None, min_length=1, max_length=200, description="who approved the move, if anyone"
+    )
     # validate_default: a won stage with no amount (or currency) at all is caught too.
     amount: float | None = Field(default=None, ge=0, validate_default=True)
     currency: str | None = Field(default=None, min_length=3, max_length=3, validate_default=True)

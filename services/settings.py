@@ -152,6 +152,8 @@ class Settings(BaseSettings):
     projector_scale_out: bool = True
     # rep performance points (issue 12): the points file, its teams and the KPI weights
     points_rules_path: str = Field(default="", description="empty: performance/default_points.yaml")
+    # stage gates (issue 12): what entering each sales stage requires (evidence, fields, approval)
+    stage_gates_path: str = Field(default="", description="empty: funnel/default_gates.yaml")
     # the projector's and the alerts worker's probes on their metrics ports
     worker_ready_max_lag: int = 10_000  # /readyz: ready when at most this many messages behind
     worker_alive_seconds: float = 300.0  # /healthz: stalled when the loop has not turned for this

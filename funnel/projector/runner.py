@@ -13,6 +13,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import KafkaError
 
+from funnel.gates import judged, load_gates
 from funnel.privacy import contact_rows, erased_in, without_erased
 from funnel.projection import (
     Fact,
@@ -106,6 +107,7 @@ class Projector:
         self.consumer_name = f"projector:{self.schema}"  # names it in dead letters and metrics
         self.order = stage_order(settings.sales_stages)  # what counts as advancing a stage
         self.points = load_points(settings.points_rules_path)  # what a rep's activity earns
+        self.gates = load_gates(settings.stage_gates_path, self.order)  # what a stage move needs
         self.max_records = max_records or settings.projector_batch_records
         self._sources = {spec.name(settings.topic_prefix): source for spec, source in SOURCES}
         self._dead_letters = DEAD_LETTERS.name(settings.topic_prefix)
@@ -349,6 +351,9 @@ class Projector:
         merged = sorted({m.merged_lead_id for m in merges if m.merged_lead_id in aliases})
         absorbed_leads, absorbed_identities = await store.load_absorbed(self._conn, merged)
         changes = fold(facts, aliases, absorbed_leads, absorbed_identities)
+        changes.stage_changes = {
+            event_id: judged(row, self.gates) for event_id, row in changes.stage_changes.items()
+        }
         written = await store.apply_changes(self._conn, changes, self.order)
         contacts = contact_rows(facts, aliases)
         written["lead_contacts"] = await privacy_store.write_contacts(self._conn, contacts)

@@ -34,7 +34,8 @@ _PG_TYPES = {
     "contributions": "text",
     **{name: "timestamptz" for name in LEAD_COLUMNS if name.endswith("_at")},
 }
-_JSON_COLUMNS = {"contributions", "properties", "reasons", "linking_identities"}
+_ARRAY_COLUMNS = {"reasons", "linking_identities", "evidence", "gate_missing", "exit_gate_missing"}
+_JSON_COLUMNS = {"contributions", "properties", *_ARRAY_COLUMNS}  # arrays travel as JSON
 _NEWER = {  # when the incoming (x) value of a column group replaces the stored (l) one
     "score": "x.score_offset IS NOT NULL"
     " AND (l.score_offset IS NULL OR x.score_offset > l.score_offset)",
@@ -119,8 +120,9 @@ LEAD_UPSERT = _lead_upsert_sql()
 def _insert_sql(table: str, row_type: type, types: dict[str, str], conflict: str) -> str:
     names = [f.name for f in fields(row_type)]
     selected = [
-        f"ARRAY(SELECT jsonb_array_elements_text(x.{n}::jsonb))"
-        if n in ("reasons", "linking_identities")
+        f"CASE WHEN x.{n} IS NULL THEN NULL"
+        f" ELSE ARRAY(SELECT jsonb_array_elements_text(x.{n}::jsonb)) END"
+        if n in _ARRAY_COLUMNS
         else f"x.{n}::jsonb"
         if n == "properties"
         else f"x.{n}"

@@ -18,7 +18,14 @@ from services.http_errors import install_error_format
 from services.logs import RequestIdMiddleware
 from services.ops_http import kafka_check, ops_router, postgres_check, storable_query
 from services.pii import PiiHasher
-from services.query import costs_api, funnel_api, leads_api, people_api, performance_api
+from services.query import (
+    costs_api,
+    funnel_api,
+    gates_api,
+    leads_api,
+    people_api,
+    performance_api,
+)
 from services.query.auth import ReadAccess
 from services.query.telemetry import instrument
 from services.settings import Settings
@@ -68,6 +75,7 @@ def create_app(settings: Settings) -> FastAPI:
     warn_if_development_key(settings.pii_master_key)
     app.include_router(funnel_api.router)
     app.include_router(costs_api.router)
+    app.include_router(gates_api.router)
     app.include_router(leads_api.router)
     app.include_router(people_api.router)
     app.include_router(performance_api.router)
