@@ -4,6 +4,7 @@ the numbers shown are the API's, filters redraw the chart, new promotions appear
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 import time
 import uuid
@@ -23,6 +24,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 from demo.dataset import Dataset, build_dataset
 from demo.feed import feed, wait_ready
 from demo.plan import DemoConfig
+from demo.spend import post_spend, spend_rows
 from services.access import Role, add_token
 from services.settings import DEV_READ_TOKEN, DEV_WRITE_KEY
 from tests.e2e.browser import start_chromium
@@ -246,6 +248,42 @@ def test_choosing_a_channel_and_a_month_redraws_the_funnel_with_their_numbers(
     )
     expected = answer["rows"][0] if answer["rows"] else dict.fromkeys(STEPS, 0)
     assert shown_funnel(browser) == {step: expected[step] for step in STEPS}
+
+
+def _cost_key(row: dict[str, Any]) -> str:
+    return row["channel"] if row["campaign"] is None else f"{row['channel']}/{row['campaign']}"
+
+
+def test_funnel_page_shows_the_cost_per_channel_the_api_computes(
+    fed: FedSystem, browser: webdriver.Chrome
+) -> None:
+    spend = spend_rows(DemoConfig(leads=LEADS, seed=2026), fed.data.now)
+    with httpx.Client(auth=(DEV_WRITE_KEY, ""), timeout=30) as ingest:
+        assert not post_spend(ingest, fed.system.ingest_url, spend).rejected
+    posted = math.fsum(row["amount"] for row in spend)  # all time: every month counts whole
+    deadline = time.monotonic() + 60
+    while abs((fed.get("/v1/funnel/costs")["total"]["spend"] or 0) - posted) > 0.01:
+        assert time.monotonic() < deadline, "the spend was not projected within 60 s"
+        time.sleep(0.5)
+
+    open_page(browser, f"{fed.dashboard}/funnel", "funnel")
+    api = {_cost_key(row): row for row in fed.get("/v1/funnel/costs")["rows"]}
+    shown = {row["row"]: row for row in table_rows(browser, "cost-table")}
+
+    assert set(shown) == set(api) >= {"ads", "email", "website", "wechat"}
+    for key, row in shown.items():
+        expected = api[key]
+        assert number(row["cells"]["lead"]) == expected["lead"]
+        for column in ("spend", "cost_per_lead", "cost_per_sql"):
+            if expected[column] is None:
+                assert row["cells"][column] == "—"
+            else:
+                assert number(row["cells"][column]) == pytest.approx(expected[column], abs=0.051)
+    # the demo's ads buy volume of lower quality: a lead from them costs several times WeChat's
+    assert api["ads"]["cost_per_lead"] > 2 * api["wechat"]["cost_per_lead"]
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.execute_script("document.querySelector('[data-testid=cost-table]').scrollIntoView()")
+    browser.save_screenshot(str(ARTIFACTS / "dashboard-funnel-costs.png"))
 
 
 def test_health_page_lights_are_the_health_checks_month_by_month(

@@ -82,6 +82,31 @@ function stageTable(ctx, rows) {
   });
 }
 
+/** Spend per channel (per campaign once a channel is chosen) and what a lead, MQL, SQL and won
+ * lead cost; a row with spend and not one lead is flagged: the channel to shut. */
+function costTable(i18n, rows) {
+  const wasted = (row) => row.spend > 0 && row.lead === 0;
+  const cost = (key) => ({ key, label: i18n.t(key), num: true, render: (row) => i18n.num(row[key]) });
+  return sortableTable({
+    testid: "cost-table",
+    rows,
+    sort: { key: "cost_per_sql", dir: "desc" },
+    rowKey: (row) => (row.campaign === null ? row.channel : `${row.channel}/${row.campaign}`),
+    rowClass: (row) => (wasted(row) ? "below-bar" : ""),
+    columns: [
+      { key: "channel", label: i18n.t("channel"), value: (row) => `${row.channel}/${row.campaign ?? ""}`,
+        render: (row) => [i18n.channel(row.channel), row.campaign === null ? null : h("span", { class: "muted small" }, ` ${row.campaign}`)] },
+      { key: "spend", label: i18n.t("spend"), num: true,
+        render: (row) => h("span", { class: wasted(row) ? "flag" : null, title: wasted(row) ? i18n.t("no_leads") : null },
+          wasted(row) ? "⚠ " : "", i18n.num(row.spend)) },
+      { key: "lead", label: i18n.tier("lead"), num: true },
+      { key: "sql", label: i18n.tier("sql"), num: true },
+      { key: "won", label: i18n.tier("won"), num: true },
+      cost("cost_per_lead"), cost("cost_per_mql"), cost("cost_per_sql"), cost("cost_per_won"),
+    ],
+  });
+}
+
 function bottleneck(i18n, rows) {
   const judged = rows.filter((row) => row.exited >= 3 && row.conversion_rate !== null);
   if (!judged.length) return null;
@@ -146,6 +171,7 @@ export async function renderFunnel(ctx) {
   const funnelBox = h("div");
   const stageBox = h("div");
   const trendBox = h("div");
+  const costBox = h("div");
   const campaignBox = h("label", {});
   const filters = h("div", { class: "filters" },
     h("label", {}, i18n.t("period"), select("filter-period", periods, state.period, (v) => change({ period: v }))),
@@ -160,8 +186,10 @@ export async function renderFunnel(ctx) {
 
   async function refresh() {
     const q = { ...periodRange(state.period), channel: state.channel, campaign: state.campaign };
-    const [tiers, stages, cycle] = await Promise.all([
+    const costQuery = { ...periodRange(state.period), group_by: state.channel ? "campaign" : "channel" };
+    const [tiers, stages, cycle, costs] = await Promise.all([
       get("/v1/funnel/tiers", q), get("/v1/funnel/stages", q), get("/v1/funnel/cycle", q),
+      get("/v1/funnel/costs", costQuery),
     ]);
     const row = tiers.rows.find((r) => r.group === "all") ?? null;
     put(kpiBox, kpis(i18n, row, cycle));
@@ -170,6 +198,10 @@ export async function renderFunnel(ctx) {
     const rows = stages.rows.filter((r) => r.group === "all");
     put(stageBox, bottleneck(i18n, rows), stageTable(ctx, rows).element,
       h("p", { class: "muted small" }, i18n.t("below_bar", { bar: i18n.pct(ctx.config.conversion_bar) })));
+    const costRows = costs.rows.filter((r) => !state.channel || r.channel === state.channel)
+      .filter((r) => !state.campaign || r.campaign === state.campaign);
+    put(costBox, costTable(i18n, costRows).element,
+      h("p", { class: "muted small" }, i18n.t("costs_currency", { currency: costs.currency })));
     const url = new URL(location.href);
     for (const [name, value] of Object.entries(state)) {
       if (value && !(name === "period" && value === "all")) url.searchParams.set(name, value);
@@ -194,7 +226,8 @@ export async function renderFunnel(ctx) {
     h("div", { class: "grid" },
       card(i18n.t("tier_funnel"), i18n.t("tier_funnel_hint"), funnelBox),
       card(i18n.t("mql_sql_by_channel"), i18n.t("mql_sql_hint"), trendBox)),
-    card(i18n.t("stage_table"), null, stageBox));
+    card(i18n.t("stage_table"), null, stageBox),
+    card(i18n.t("costs"), i18n.t("costs_hint"), costBox));
   const drawTrend = async () => put(trendBox, ...(await trendChart(ctx, options.channels, options.first_seen)));
   await Promise.all([refresh(), drawTrend()]);
 
