@@ -303,16 +303,7 @@ def _fold_communication(changes: RowChanges, lead: str, event: CommunicationLogg
 
 
 def _fold_spend(changes: RowChanges, spend: SpendRecorded) -> None:
-    row = SpendRow(
-        spend_id=spend.spend_id,
-        channel=spend.channel.value,
-        campaign=spend.campaign,
-        month=spend.month,
-        amount=spend.amount,
-        currency=spend.currency,
-        recorded_at=spend.recorded_at,
-        source=spend.source,
-    )
+    row = SpendRow(**spend.model_dump() | {"channel": spend.channel.value})
     known = changes.spend.get(row.spend_id)
     if known is None or row.is_newer_than(known):
         changes.spend[row.spend_id] = row

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
-from typing import Annotated, Self
+from typing import Annotated, Any, Self
 
 from pydantic import AwareDatetime, Field, model_validator
 
@@ -53,24 +52,7 @@ class SpendRecorded(Contract):
         return self
 
     @classmethod
-    def of(
-        cls,
-        channel: Channel,
-        campaign: str | None,
-        month: str,
-        amount: float,
-        currency: str,
-        recorded_at: datetime,
-        source: str,
-    ) -> SpendRecorded:
-        """The record with its id derived from channel, campaign and month."""
-        return cls(
-            spend_id=spend_id_of(channel, campaign, month),
-            channel=channel,
-            campaign=campaign,
-            month=month,
-            amount=amount,
-            currency=currency,
-            recorded_at=recorded_at,
-            source=source,
-        )
+    def of(cls, **fields: Any) -> SpendRecorded:
+        """The record of `fields` (all but the id), its id derived from channel, campaign, month."""
+        derived = spend_id_of(fields["channel"], fields.get("campaign"), fields["month"])
+        return cls(spend_id=derived, **fields)

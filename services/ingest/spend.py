@@ -83,9 +83,8 @@ def _record(
             f" {posted[:10]!r}: convert before posting"
         )
         return _bad(f"{where}/currency", INVALID_VALUE, message)
-    return SpendRecorded.of(
-        given.channel, given.campaign, given.month, given.amount, currency, recorded_at, source
-    )
+    fields = given.model_dump() | {"currency": currency}
+    return SpendRecorded.of(**fields, recorded_at=recorded_at, source=source)
 
 
 def spend_records(

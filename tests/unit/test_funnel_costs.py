@@ -116,7 +116,7 @@ SPENDS = st.lists(
         CHANNELS,
         st.sampled_from([None, "spring", "brand"]),
         st.sampled_from(["2026-01", "2026-02", "2026-03", "2026-04"]),
-        st.floats(min_value=0, max_value=1e9, allow_nan=False),
+        st.integers(0, 10**11).map(lambda cents: cents / 100),  # CNY with its fen
     ),
     max_size=30,
 )

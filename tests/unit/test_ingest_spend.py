@@ -152,7 +152,9 @@ def test_csv_that_is_not_utf8_is_refused_with_what_to_do_in_excel() -> None:
 
 
 def test_the_contract_refuses_an_id_that_names_another_month() -> None:
-    record = SpendRecorded.of(Channel.ADS, None, "2026-03", 1.0, "CNY", AT, "finance")
+    record = SpendRecorded.of(
+        channel=Channel.ADS, month="2026-03", amount=1.0, currency="CNY", recorded_at=AT, source="f"
+    )
     with pytest.raises(ValidationError, match="spend_id"):
         SpendRecorded.model_validate({**record.model_dump(), "month": "2026-04"})
     assert spend_id_of("ads", None, "2026-03") == record.spend_id

@@ -16,7 +16,15 @@ AT = datetime(2026, 4, 1, tzinfo=UTC)
 
 def _spend(amount: float, seconds: int = 0, source: str = "finance") -> SpendRecorded:
     at = AT + timedelta(seconds=seconds)
-    return SpendRecorded.of(Channel.ADS, "spring", "2026-03", amount, "CNY", at, source)
+    return SpendRecorded.of(
+        channel=Channel.ADS,
+        campaign="spring",
+        month="2026-03",
+        amount=amount,
+        currency="CNY",
+        recorded_at=at,
+        source=source,
+    )
 
 
 def _record(value: bytes | None) -> SourceRecord:
