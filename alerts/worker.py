@@ -27,6 +27,7 @@ from alerts.signals import (
 )
 from alerts.signals import Rejected as RejectedRecord
 from alerts.sweeper import Clock, Sweeper, count_raised, lagging_clock
+from funnel.projector.privacy_store import erased_among
 from schemas.outgoing import Alert
 from schemas.topics import (
     DEAD_LETTERS,
@@ -48,6 +49,13 @@ SOURCES: tuple[tuple[TopicSpec, Source], ...] = (
     (LEAD_MERGES, Source.MERGES),
 )
 Batch = Mapping[TopicPartition, list[ConsumerRecord]]
+
+
+def _concerns(signal: Signal, erased: set[str]) -> bool:
+    """Whether a signal is about an erased lead (or merges into one)."""
+    if signal.lead_id in erased:
+        return True
+    return isinstance(signal, Merged) and signal.surviving_lead_id in erased
 
 
 class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -279,6 +287,10 @@ class StaleDetector:
     async def _fold(self, conn: state_store.Connection, signals: list[Signal]) -> list[Alert]:
         ids = {s.lead_id for s in signals if s.lead_id is not None}
         ids |= {s.surviving_lead_id for s in signals if isinstance(s, Merged)}
+        erased = await erased_among(conn, ids)  # erased people are not tracked again
+        if erased:
+            signals = [s for s in signals if not _concerns(s, erased)]
+            ids -= erased
         before = await state_store.load_leads(conn, ids)
         after, alerts = tracking.fold_in_order(before, signals, self.config)
         changed = [lead for key, lead in after.items() if before.get(key) != lead]

@@ -107,6 +107,7 @@ async def _erase(
                 requested_by=admin.name,
                 matched_by=matched_by,
                 announce=announce,
+                alerts_schema=settings.alerts_schema,
             )
     except (OSError, TimeoutError, asyncpg.PostgresError, KafkaError) as error:
         raise HTTPException(503, "erasure could not complete; nothing changed, retry") from error

@@ -83,6 +83,7 @@ async def erase(
     requested_by: str,
     matched_by: MatchedBy,
     announce: Announce,
+    alerts_schema: str = "alerts",
 ) -> Erasure | None:
     """Shred the keys of these leads (and of `extra_identities`); None when nothing matched."""
     async with conn.transaction():
@@ -116,6 +117,10 @@ async def erase(
             lead_ids,
             erasure.erasure_id,
             erasure.erased_at,
+        )
+        # the stale-lead detector's state of the leads (it skips erased leads from now on)
+        await conn.execute(
+            f"DELETE FROM {alerts_schema}.lead_activity WHERE lead_id = ANY($1::text[])", lead_ids
         )
         if lead_ids:
             await announce(

@@ -278,6 +278,13 @@ async def test_erasing_a_person_leaves_no_raw_value_and_no_key_to_open_what_is_l
 ) -> None:
     quokka, lead = leads["quokka"], leads["lead"]
     bogus = {"Authorization": "Bearer rt_not-a-token"}
+    conn = await asyncpg.connect(settings.database_url)  # the stale-lead detector tracks it
+    await conn.execute(
+        f"INSERT INTO {settings.alerts_schema}.lead_activity (lead_id, owner) VALUES ($1, $2)",
+        lead,
+        f"owner-{unique}",
+    )
+    await conn.close()
     async with query_client(settings) as api:
         nobody = await api.delete("/v1/people", params={"email": quokka["email"]})
         made_up = await api.delete("/v1/people", params={"email": quokka["email"]}, headers=bogus)
@@ -298,6 +305,12 @@ async def test_erasing_a_person_leaves_no_raw_value_and_no_key_to_open_what_is_l
     # the lead and any lead merged into it (the call, email only, may have started its own)
     assert lead in erased.json()["lead_ids"] and erased.json()["keys_deleted"] >= 1
 
+    conn = await asyncpg.connect(settings.database_url)
+    tracked = await conn.fetchval(
+        f"SELECT count(*) FROM {settings.alerts_schema}.lead_activity WHERE lead_id = $1", lead
+    )
+    await conn.close()
+    assert tracked == 0
     gone = await project_until(
         settings, "SELECT NOT EXISTS (SELECT 1 FROM leads WHERE lead_id = $1)", lead
     )
