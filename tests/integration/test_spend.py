@@ -23,6 +23,7 @@ from tests.integration.funnel_fixtures import project_all, query_client
 from tests.integration.test_ingest_support import (
     SLOW_KEY,
     WECHAT_KEY,
+    free_port,
     running_ingest,
     with_test_keys,
 )
@@ -237,3 +238,17 @@ async def test_costs_survive_a_rebuild_and_refuse_bad_parameters(funnel_settings
     assert (by_month.status_code, by_month.json()["pointer"]) == (422, "/query/group_by")
     assert (backwards.status_code, backwards.json()["pointer"]) == (422, "/query/to")
     assert anonymous.status_code == 401
+
+
+def test_spend_is_a_503_with_retry_after_while_no_broker_answers(
+    isolated_settings: Settings,
+) -> None:
+    nobody = isolated_settings.model_copy(
+        update={"kafka_bootstrap": f"127.0.0.1:{free_port()}", "ingest_publish_timeout_seconds": 1}
+    )
+    rows = [{"channel": "ads", "month": "2026-03", "amount": 10}]
+    with running_ingest(nobody) as base_url:
+        answer = httpx.post(f"{base_url}/v1/spend", json=rows, auth=(DEV_WRITE_KEY, ""), timeout=20)
+
+    assert answer.status_code == 503 and answer.headers["Retry-After"]
+    assert answer.json()["code"] == "kafka_unavailable"
