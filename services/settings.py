@@ -167,6 +167,10 @@ class Settings(BaseSettings):
     stale_leads: StaleConfig = StaleConfig()
     health_thresholds: HealthThresholds = HealthThresholds()
     busy_check: BusyConfig = BusyConfig()
+    # churn risk (docs/risk.md): an open deal's risk at or above the bar is "at risk" (the API's
+    # list, one opportunity_at_risk alert per crossing); the alerts worker re-scores this often
+    risk_alert_bar: float = Field(default=0.7, ge=0.0, le=1.0)
+    risk_check_interval_seconds: float = Field(default=300.0, gt=0.0)
     health_check_timezone: str = "UTC"
     health_check_grace_hours: float = 24.0
     alert_webhooks: list[AlertWebhook] = []
