@@ -13,12 +13,15 @@ from alerts.health import HealthReport, Status, health_alerts, health_check
 from alerts.schedule import last_closed_month
 from funnel.periods import month_period
 from funnel.stages import stage_order
+from performance import todo_store
+from performance.todos import Week, todo_alerts
 from schemas.outgoing import Alert
 from services.settings import Settings
 
 log = logging.getLogger("alerts.checks")
 HEALTH_CHECK = "health_check"
 BUSY_CHECK = "busy_check"
+WEEKLY_TODOS = "weekly_todos"
 Connection = outbox_store.Connection
 _exported: set[str] = set()  # months whose report this process has put into the gauges
 
@@ -57,6 +60,23 @@ async def busy_check(conn: Connection, settings: Settings, month: str) -> list[A
     return busy_alerts(assessed, window, window.end)
 
 
+async def weekly_check(conn: Connection, settings: Settings, watermark: datetime) -> list[Alert]:
+    """Once per week (by event time, after the grace): every rep's list as a `weekly_todos`."""
+    tz = ZoneInfo(settings.health_check_timezone)
+    grace = timedelta(hours=settings.health_check_grace_hours)
+    week = Week.of((watermark - grace).astimezone(tz).date())
+    if await outbox_store.checks_done(conn, WEEKLY_TODOS, [week.name]):
+        return []
+    async with conn.transaction():
+        lists = await todo_store.rep_todos(
+            conn, settings.funnel_schema, week, tz, settings.stale_leads
+        )
+        raised = await outbox_store.enqueue(conn, todo_alerts(week, lists, week.starts_at(tz)))
+        await outbox_store.record_check(conn, WEEKLY_TODOS, week.name, len(raised))
+    log.info("weekly to-dos %s: %d rep(s) with something to do", week.name, len(raised))
+    return raised
+
+
 def _export(report: HealthReport) -> None:
     _exported.add(report.month)
     for indicator in report.indicators:
@@ -89,4 +109,4 @@ async def run_due_checks(conn: Connection, settings: Settings, watermark: dateti
             await outbox_store.record_check(conn, BUSY_CHECK, month, len(raised))
         fresh += raised
         log.info("busy check %s: %d owner(s) busy but not advancing", month, len(raised))
-    return fresh
+    return fresh + await weekly_check(conn, settings, watermark)

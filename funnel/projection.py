@@ -24,6 +24,7 @@ from funnel.rows import (
 from funnel.stages import LOST, WON
 from schemas.events import (
     CommunicationLoggedEvent,
+    CommunicationLoggedV2,
     Event,
     SalesStageChangedEvent,
     SalesStageChangedV2,
@@ -296,6 +297,7 @@ def _fold_communication(changes: RowChanges, lead: str, event: CommunicationLogg
         next_step_agreed=p.next_step_agreed,
         referral_obtained=p.referral_obtained,
         occurred_at=event.occurred_at,
+        next_step_due=p.next_step_due if isinstance(p, CommunicationLoggedV2) else None,
     )
     known = changes.communications.get(row.communication_id)
     if known is None or (row.occurred_at, row.event_id) > (known.occurred_at, known.event_id):

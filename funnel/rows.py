@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 
 TIER_RANK = {"lead": 0, "mql": 1, "sql": 2, "opportunity": 3}
 
@@ -184,6 +184,7 @@ class CommunicationRow:
     next_step_agreed: bool
     referral_obtained: bool
     occurred_at: datetime
+    next_step_due: date | None = None  # version 2: when the agreed next step is due
 
 
 @dataclass(frozen=True, slots=True)

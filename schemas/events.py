@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -234,9 +235,12 @@ class CommunicationLogged(Contract):
 
 
 class CommunicationLoggedV2(CommunicationLogged):
-    """Version 2: the owner always."""
+    """Version 2: the owner always, and when the agreed next step is due."""
 
     owner: str = Field(min_length=1, max_length=200, description="the sales rep")
+    next_step_due: date | None = Field(
+        default=None, description="the day the agreed next step is due (the rep's weekly to-do)"
+    )
 
 
 class FeedbackGiven(Contract):

@@ -113,6 +113,7 @@ class AlertKind(StrEnum):
     LEAD_REACTIVATED = "lead_reactivated"
     HEALTH_CHECK_FAILED = "health_check_failed"
     OWNER_NOT_ADVANCING = "owner_not_advancing"
+    WEEKLY_TODOS = "weekly_todos"  # a rep's to-do list for the week (performance/todos.py)
 
 
 class Alert(Contract):

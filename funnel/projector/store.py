@@ -159,6 +159,7 @@ COMMUNICATION_UPSERT = _insert_sql(
         "is_effective": "bool",
         "need_identified": "bool",
         "next_step_agreed": "bool",
+        "next_step_due": "date",
         "referral_obtained": "bool",
     },
     "ON CONFLICT (communication_id) DO UPDATE SET "

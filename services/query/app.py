@@ -25,6 +25,7 @@ from services.query import (
     leads_api,
     people_api,
     performance_api,
+    todos_api,
 )
 from services.query.auth import ReadAccess
 from services.query.telemetry import instrument
@@ -76,6 +77,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(funnel_api.router)
     app.include_router(costs_api.router)
     app.include_router(gates_api.router)
+    app.include_router(todos_api.router)
     app.include_router(leads_api.router)
     app.include_router(people_api.router)
     app.include_router(performance_api.router)
