@@ -41,7 +41,7 @@ class Send:
 
     out: Out
     key: str | None
-    value: bytes
+    value: bytes | None  # None: a tombstone (an erased lead's score on the compacted topic)
     partition: int | None = None
 
 
@@ -88,7 +88,9 @@ class Effects:
         for lead_id in [k for k, index in self._score_at.items() if index >= sends]:
             del self._score_at[lead_id]
 
-    def send(self, out: Out, key: str | None, value: bytes, partition: int | None = None) -> None:
+    def send(
+        self, out: Out, key: str | None, value: bytes | None, partition: int | None = None
+    ) -> None:
         """Queue a message."""
         self.sends.append(Send(out, key, value, partition))
 

@@ -113,10 +113,11 @@ class Folder:
             fx.send(Out.LEAD_INPUTS, lead_id, encode(forget))
 
     def forget(self, message: ForgetLead, tables: Tables, fx: Effects) -> None:
-        """Replace the lead's state by the erasure tombstone; forget its identity keys."""
+        """Replace the lead's state by the erasure tombstone; forget its identity keys and score."""
         lead_id = message.lead_id
         fx.count("erased")
         tables.leads.set(lead_id, erased(lead_id))
+        fx.send(Out.LEAD_SCORES, lead_id, None)  # compaction then drops its last score too
         if tables.identities.get(lead_id):
             tables.identities.set(lead_id, ())
         if tables.nurtured.get(lead_id):

@@ -25,6 +25,7 @@ from services.query import (
     leads_api,
     people_api,
     performance_api,
+    risk_api,
     todos_api,
 )
 from services.query.auth import ReadAccess
@@ -81,6 +82,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(leads_api.router)
     app.include_router(people_api.router)
     app.include_router(performance_api.router)
+    app.include_router(risk_api.router)
     app.include_router(health_check_router(settings, dependencies=[ReadAccess]))
     app.include_router(dashboard_router(settings))
     instrument(app)

@@ -41,6 +41,7 @@ def test_an_erased_lead_keeps_only_a_tombstone_and_no_identity_keys() -> None:
     assert is_erased(state) and state.score == 0 and not state.seen and not state.contributions
     assert memory.lead_identities[lead_id] == ()
     assert memory.live() == {}
+    assert memory.published[-1] == (Out.LEAD_SCORES, lead_id, None)  # a tombstone: compacted away
 
 
 def test_events_that_still_reach_an_erased_lead_are_dropped_not_scored() -> None:
