@@ -527,6 +527,14 @@ def test_a_rep_token_lands_on_its_own_points_page_and_nowhere_else(
         )
         shown = session.find_element(By.CSS_SELECTOR, "[data-testid=rep-points]").text
         assert number(shown) == mine.json()["points"]
+        todos = httpx.get(
+            f"{fed.system.query_url}/v1/reps/{owner}/todos", headers=headers, timeout=10
+        ).json()["items"]
+        listed = session.find_elements(By.CSS_SELECTOR, "[data-testid=rep-todos] tbody tr")
+        assert [row.get_attribute("data-source") for row in listed] == [
+            item["source_id"] for item in todos
+        ]
+        assert todos, "the demo gives li.na something to do this week"
     finally:
         session.quit()
     other = httpx.get(

@@ -1,6 +1,6 @@
 // Rep performance (月度积分制): a team's leaderboard for managers, a rep's own page with trend.
 import { barList, lineChart } from "./charts.js";
-import { card, h, put } from "./dom.js";
+import { card, h, leadLink, put } from "./dom.js";
 import { monthNav } from "./months.js";
 
 const MEASURES = ["won_amount", "conversion", "points", "on_time", "new_customers"];
@@ -94,13 +94,30 @@ function repCards(ctx, rep) {
 }
 
 /** GET /dashboard/reps/{owner}: a rep's month — points by rule, rank, KPI, trend (个人绩效). */
+function todoCard(ctx, todos) {
+  const { config, i18n } = ctx;
+  const rows = todos.items.map((todo) => h("tr", { "data-kind": todo.kind, "data-source": todo.source_id },
+    h("td", {}, todo.due),
+    h("td", {}, i18n.t(`todo_${todo.kind}`)),
+    h("td", {}, todo.lead_id ? leadLink(config, todo.lead_id) : ""),
+    h("td", {}, todo.detail)));
+  const table = todos.items.length
+    ? h("table", { "data-testid": "rep-todos" },
+      h("thead", {}, h("tr", {}, ["t_due", "t_kind", "t_lead", "t_detail"].map((key) => h("th", {}, i18n.t(key))))),
+      h("tbody", {}, rows))
+    : h("p", { class: "muted", "data-testid": "rep-todos" }, i18n.t("todos_none"));
+  return card(`${i18n.t("todos_title")} · ${todos.week}`, i18n.t("todos_hint"), table);
+}
+
 export async function renderRep(ctx) {
   const { i18n, main, get, arg } = ctx;
   const body = h("div");
+  const todoBox = h("div");
   const nav = monthNav(ctx, "rep", "points", async (month) => {
     const rep = await get(`/v1/reps/${encodeURIComponent(arg)}/points`, { month, months: 6 });
     put(body, ...repCards(ctx, rep));
   });
-  put(main, h("h1", { "data-testid": "rep-title" }, `${i18n.t("rep_title")} · ${arg}`), h("section", { class: "card" }, nav.element), body);
-  await nav.show();
+  put(main, h("h1", { "data-testid": "rep-title" }, `${i18n.t("rep_title")} · ${arg}`), h("section", { class: "card" }, nav.element), todoBox, body);
+  const todos = get(`/v1/reps/${encodeURIComponent(arg)}/todos`).then((answer) => put(todoBox, todoCard(ctx, answer)));
+  await Promise.all([nav.show(), todos]);
 }
