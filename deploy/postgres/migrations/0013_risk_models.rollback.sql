@@ -1,0 +1,2 @@
+DROP TABLE alerts.risk_crossings;
+DROP TABLE public.risk_models;

@@ -1,0 +1,1 @@
+"""Churn-risk / deal-loss prediction (issue 12 item 3): features, labels, model, reasons."""
