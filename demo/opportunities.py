@@ -23,6 +23,8 @@ from demo.catalog import (
     FEEDBACK_SHARE,
     MINUTES_SHARE,
     OWNERS,
+    PRICING_PAGE,
+    SITE,
     STAGE_SHAPE,
     STAGE_TARGETS,
     StageTarget,
@@ -30,6 +32,10 @@ from demo.catalog import (
 from demo.plan import Post, Trail
 
 MIN_DAYS = 0.05  # about an hour: nobody moves a deal on in seconds
+DRAG_NOISE = 0.3  # how loosely a stay's length decides whether it moves on
+FADING_EFFECTIVE_SHARE = 0.35  # effective communications of a deal going quiet
+DEAL_PAGES = (PRICING_PAGE, "/products/mes", "/products/quality", "/customers")
+STAGE_CONVERSION = {target.stage: target.conversion for target in STAGE_TARGETS}
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +89,10 @@ def _stage_stays(
     ended = [k for k, (d, room) in enumerate(zip(drawn, rooms, strict=True)) if d <= room]
     fitted = fit_mean([drawn[k] for k in ended], [rooms[k] for k in ended], target.avg_days)
     days = dict(zip(ended, fitted, strict=True))
-    movers = list(ended)
-    rng.shuffle(movers)
+    # Deals that drag on are lost more often (what the churn-risk model should find): the
+    # movers are the stays shortest after a random stretch, so the mean and the rate still hold.
+    stretched = {k: days[k] * rng.lognormvariate(0, DRAG_NOISE) for k in ended}
+    movers = sorted(ended, key=lambda k: stretched[k])
     moving = set(movers[: round(target.conversion * len(ended))])
     last = target is STAGE_TARGETS[-1]
     reasons, weights = zip(*target.lost_reasons, strict=True)
@@ -118,12 +126,42 @@ def plan_stays(openings: list[Opening], seed: int, now: datetime) -> list[list[S
     return stays
 
 
+def _is_fading(stay: Stay, rng: random.Random) -> bool:
+    """Whether the deal goes quiet in this stay: it is lost there, or (still open) it will be
+    as often as the stage loses deals."""
+    if stay.outcome is None:
+        return rng.random() >= STAGE_CONVERSION[stay.stage]
+    return stay.outcome == "lost"
+
+
+def _engagement(
+    trail: Trail, base: dict[str, Any], stay: Stay, end: datetime, fading: bool
+) -> None:
+    """The customer's own visits while the deal is alive (pricing, product pages): they keep
+    coming while it moves on and stop early in a stay that goes quiet."""
+    rng = trail.rng
+    span, visits = ((0.0, 0.3), (0, 1)) if fading else ((0.05, 0.95), (1, 3))
+    for _ in range(rng.randint(*visits)):
+        at = stay.entered_at + (end - stay.entered_at) * rng.uniform(*span)
+        page = {"url": SITE + rng.choice(DEAL_PAGES), "dwell_seconds": round(rng.uniform(20, 180))}
+        trail.event(at, "page_viewed", "website", base["identities"], page)
+
+
 def _communications(trail: Trail, base: dict[str, Any], stay: Stay, now: datetime) -> None:
     rng = trail.rng
     end = stay.exited_at or now
-    for _ in range(rng.randint(1, 3) if stay.stage != "first_contact" else 1):
-        at = stay.entered_at + (end - stay.entered_at) * rng.uniform(0.05, 0.95)
-        effective = rng.random() < EFFECTIVE_SHARE
+    # A deal on its way out is talked to early in the stay and less to the point; one that
+    # moves on is followed up until it does (the patterns the churn-risk model learns).
+    fading = _is_fading(stay, rng)
+    _engagement(trail, base, stay, end, fading)
+    span, share, talks = (
+        ((0.02, 0.3), FADING_EFFECTIVE_SHARE, (1, 2))
+        if fading
+        else ((0.1, 0.98), EFFECTIVE_SHARE, (2, 4))
+    )
+    for _ in range(rng.randint(*talks) if stay.stage != "first_contact" else 1):
+        at = stay.entered_at + (end - stay.entered_at) * rng.uniform(*span)
+        effective = rng.random() < share
         flags = {
             "need_identified": effective and rng.random() < 0.7,
             "next_step_agreed": effective and rng.random() < 0.6,

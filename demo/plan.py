@@ -35,7 +35,7 @@ class Post:
 class DemoConfig:
     """How big the data set is, how far back it reaches, and the seed that fixes it."""
 
-    leads: int = 600
+    leads: int = 3000  # about 280 opportunities: enough history for the churn-risk model
     seed: int = 42
     now: datetime | None = None  # None: the feed uses the current time
     days: float = 120.0
