@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTHON3 ?= python3
-PURE := scoring funnel alerts schemas performance
+PURE := scoring funnel alerts schemas performance forecast
 
 .PHONY: help venv lock tools up run down test lint format unit integration e2e bench schemas kafka-fetch clean demo
 
