@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from alerts import checks, metrics, outbox_store, state_store, tracking
+from alerts.risk_check import run_risk_check
 from schemas.outgoing import Alert
 from services.settings import Settings
 
@@ -38,6 +39,7 @@ class Sweeper:
         self.clock = clock
         self.raised = raised
         self._last: tuple[datetime | None, float] = (None, 0.0)
+        self._risk_checked = float("-inf")  # monotonic time of the last churn-risk check
 
     async def sweep(self, now: datetime | None = None) -> list[Alert]:
         """Flag leads idle past their allowed time at `now` (default: the event-time clock)."""
@@ -52,12 +54,22 @@ class Sweeper:
             metrics.WATERMARK.set(judged_at.timestamp())
             fresh = await self._flag(conn, judged_at)
             fresh += await checks.run_due_checks(conn, self.settings, judged_at)
+            fresh += await self._risk(conn, judged_at, forced=now is not None)
             self._last = (judged_at, time.monotonic())  # only once it all committed
             flagged = await conn.fetchval(
                 "SELECT count(*) FROM lead_activity WHERE alerted_idle_since IS NOT NULL"
             )
             metrics.STALE_LEADS.set(flagged)
         count_raised(fresh, self.raised)
+        return fresh
+
+    async def _risk(self, conn: state_store.Connection, at: datetime, forced: bool) -> list[Alert]:
+        """The churn-risk check, every `risk_check_interval_seconds` (or when asked for `now`)."""
+        since = time.monotonic() - self._risk_checked
+        if not forced and since < self.settings.risk_check_interval_seconds:
+            return []
+        fresh = await run_risk_check(conn, self.settings, at)
+        self._risk_checked = time.monotonic()
         return fresh
 
     async def _flag(self, conn: state_store.Connection, now: datetime) -> list[Alert]:

@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 import asyncpg
 import orjson
 
-from forecast.training import Plan, TrainingError, train
-from services.risk.store import latest_model, load_history, save_model
+from forecast.training import Plan, TrainingError
+from services.risk.store import latest_model, retrain
 from services.settings import Settings
 
 
@@ -32,14 +32,11 @@ def report(evaluation: dict[str, object]) -> str:
 async def _train(settings: Settings, plan: Plan, end: datetime | None) -> int:
     conn = await asyncpg.connect(settings.database_url)
     try:
-        history = await load_history(conn, settings.funnel_schema)
         now = datetime.now(UTC)
-        try:
-            model = train(history, end or now, now, plan)
-        except TrainingError as error:
-            print(f"cannot train: {error}", file=sys.stderr)
-            return 1
-        await save_model(conn, model, settings.funnel_schema)
+        model = await retrain(conn, settings.funnel_schema, plan, end or now, now)
+    except TrainingError as error:
+        print(f"cannot train: {error}", file=sys.stderr)
+        return 1
     finally:
         await conn.close()
     print(f"model {model.version} (horizon {model.horizon_days:g} days) stored")

@@ -10,6 +10,7 @@ import orjson
 
 from forecast.features import Contact, History, Stay
 from forecast.model import RiskModel
+from forecast.training import Plan, train
 
 Connection = Any  # an asyncpg connection or pool (untyped)
 # The lead's own behaviour: what the CRM records (stages, communications, feedback) is not.
@@ -75,3 +76,13 @@ async def latest_model(conn: Connection, source: str) -> RiskModel | None:
         source,
     )
     return None if data is None else RiskModel.from_json(orjson.loads(data))
+
+
+async def retrain(
+    conn: Connection, source: str, plan: Plan, end: datetime, trained_at: datetime
+) -> RiskModel:
+    """Train on the read models of the funnel schema `source` and store the new version;
+    TrainingError when the history cannot train one."""
+    model = train(await load_history(conn, source), end, trained_at, plan)
+    await save_model(conn, model, source)
+    return model
