@@ -11,7 +11,7 @@ from services.dashboard.assets import load_assets
 from services.dashboard.client_config import client_config
 from services.settings import Settings
 
-PAGES = ("funnel", "health", "leads", "points")
+PAGES = ("funnel", "health", "leads", "points", "risk")
 # Everything comes from this origin; data goes into the DOM as text, never as markup.
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none';"

@@ -10,7 +10,9 @@ from datetime import UTC, datetime
 import asyncpg
 import orjson
 
-from forecast.training import Plan, TrainingError
+from demo.plan import DemoConfig
+from forecast.training import Plan, TrainingError, train
+from services.risk.demo import demo_history
 from services.risk.store import latest_model, retrain
 from services.settings import Settings
 
@@ -70,9 +72,18 @@ def main(argv: list[str] | None = None) -> int:
     fit.add_argument("--k", type=int, default=defaults.k, help="precision at k per cut-off")
     fit.add_argument("--end", type=datetime.fromisoformat, help="history's end (default: now)")
     sub.add_parser("show", help="print the newest stored model as JSON")
+    offline = sub.add_parser("evaluate-demo", help="train and evaluate on the demo, in memory")
+    offline.add_argument("--leads", type=int, default=DemoConfig().leads)
+    offline.add_argument("--seed", type=int, default=DemoConfig().seed)
+    offline.add_argument("--now", type=datetime.fromisoformat, default=datetime.now(UTC))
     args = parser.parse_args(argv)
     if args.command == "show":
         return asyncio.run(_show(settings))
+    if args.command == "evaluate-demo":
+        model = train(demo_history(args.leads, args.seed, args.now), args.now, args.now)
+        print(f"demo: {args.leads} leads, seed {args.seed}, as of {args.now.isoformat()}")
+        print(report(model.evaluation))
+        return 0
     plan = Plan(args.horizon_days, args.step_days, args.test_share, args.k)
     return asyncio.run(_train(settings, plan, args.end))
 

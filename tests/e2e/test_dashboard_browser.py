@@ -541,3 +541,54 @@ def test_a_rep_token_lands_on_its_own_points_page_and_nowhere_else(
         f"{fed.system.query_url}/v1/reps/wang.fang/points", headers=headers, timeout=10
     )
     assert other.status_code == 403
+
+
+async def _store_risk_model(settings: Any) -> str:
+    """A hand-made model (risk rises with the silence since the last effective talk), stored
+    as the newest: the page shows what the API scores, however the model was trained."""
+    from forecast.features import FEATURES
+    from forecast.model import RiskModel
+    from services.risk.store import save_model
+
+    weights = {"days_since_effective_contact": 1.5, "stay_vs_median": 0.5}
+    model = RiskModel(
+        f"e2e-{uuid.uuid4().hex[:8]}", datetime.now(UTC), 7.0, FEATURES,
+        tuple(math.log1p(2.0) for _ in FEATURES), tuple(0.5 for _ in FEATURES),
+        tuple(weights.get(name, 0.0) for name in FEATURES), 0.0,
+    )  # fmt: skip
+    conn = await asyncpg.connect(settings.database_url)
+    try:
+        await save_model(conn, model, settings.funnel_schema)
+    finally:
+        await conn.close()
+    return model.version
+
+
+def test_risk_page_lists_the_apis_deals_at_risk_and_the_lead_page_their_reasons(
+    fed: FedSystem, browser: webdriver.Chrome
+) -> None:
+    version = asyncio.run(_store_risk_model(fed.system.settings))
+    scored = fed.get("/v1/opportunities/at-risk", min_risk=0, limit=500)
+    at_risk = fed.get("/v1/opportunities/at-risk", limit=200)
+    assert scored["model_version"] == version and scored["items"], "the demo has open deals"
+
+    open_page(browser, f"{fed.dashboard}/risk", "risk")
+
+    rows = table_rows(browser, "risk-table")
+    assert {row["row"] for row in rows} == {item["opportunity_id"] for item in at_risk["items"]}
+    for row, item in zip(
+        sorted(rows, key=lambda r: r["row"]),
+        sorted(at_risk["items"], key=lambda i: i["opportunity_id"]),
+        strict=True,
+    ):
+        assert abs(number(row["cells"]["risk"]) - item["risk"] * 100) <= 1  # scored twice
+        assert row["cells"]["reasons"] == "".join(r["text"] for r in item["reasons"])
+    shot(browser, "risk")
+    deal = scored["items"][0]
+    open_page(browser, f"{fed.dashboard}/leads/{deal['lead_id']}", "lead")
+    shown = table_rows(browser, "lead-risk")
+    assert deal["opportunity_id"] in {row["row"] for row in shown}
+    reasons = browser.find_elements(By.CSS_SELECTOR, "[data-testid=lead-risk] [data-feature]")
+    assert [r.get_attribute("data-feature") for r in reasons][: len(deal["reasons"])] == [
+        r["feature"] for r in deal["reasons"]
+    ]

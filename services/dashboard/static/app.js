@@ -8,6 +8,7 @@ import { renderLead } from "./lead.js";
 import { renderLeads } from "./leads.js";
 import { Live } from "./live.js";
 import { renderPoints, renderRep } from "./points.js";
+import { renderRisk } from "./risk.js";
 
 const LANGUAGE_KEY = "leadfunnel.language";
 const config = JSON.parse(document.getElementById("dashboard-config").textContent);
@@ -25,7 +26,7 @@ function route() {
   const [page, ...more] = rest.split("/");
   if (page === "leads" && more.length) return { page: "lead", arg: more.join("/") };
   if (page === "reps" && more.length) return { page: "rep", arg: more.join("/") };
-  return { page: ["funnel", "health", "leads", "points"].includes(page) ? page : "funnel" };
+  return { page: ["funnel", "health", "leads", "points", "risk"].includes(page) ? page : "funnel" };
 }
 
 function label(i18n) {
@@ -66,6 +67,7 @@ function askForToken(i18n, refused) {
 
 const PAGES = {
   funnel: renderFunnel, health: renderHealth, leads: renderLeads, lead: renderLead, points: renderPoints, rep: renderRep,
+  risk: renderRisk,
 };
 
 async function start() {

@@ -34,7 +34,7 @@ const TEXT = {
     reasons: "原因", type: "事件", details: "详情", new_promotion: "新晋级", stored_score: "当前分数",
     advanced: "推进", won: "赢单", lost: "输单", regressed: "回退", in_stage: "进行中",
     promoted: "晋级", demoted: "降级", not_found: "没有这个线索",
-    nav_points: "绩效积分", points_title: "团队积分榜", rep_title: "个人绩效", team: "团队",
+    nav_points: "绩效积分", nav_risk: "流失风险", points_title: "团队积分榜", rep_title: "个人绩效", team: "团队",
     p_rank: "排名", p_owner: "销售", p_kpi: "KPI", p_points: "本月积分", p_won_amount: "赢单金额",
     team_points: "团队本月积分", p_rule: "积分规则", p_activities: "活动数", p_conversion: "转化率", p_on_time: "阶段更新及时率", p_new_customers: "新客户", p_streak: "连续前三",
     streak_badge: "连续 {n} 个月前 {top}", streak_n: "连续 {n} 个月前 {top}",
@@ -49,7 +49,7 @@ const TEXT = {
   },
   en: {
     brand: "Lead funnel", nav_funnel: "Funnel", nav_health: "Health check", nav_leads: "Leads",
-    nav_points: "Points", points_title: "Team leaderboard", rep_title: "My performance", team: "Team",
+    nav_points: "Points", nav_risk: "At risk", points_title: "Team leaderboard", rep_title: "My performance", team: "Team",
     p_rank: "Rank", p_owner: "Rep", p_kpi: "KPI", p_points: "Points this month", p_won_amount: "Won amount",
     team_points: "Team points this month", p_rule: "Rule", p_activities: "Activities", p_conversion: "Conversion", p_on_time: "Stage updates on time", p_new_customers: "New customers",
     p_streak: "Top streak", streak_badge: "top {top} for {n} months in a row", streak_n: "top {top}, {n} month(s) in a row",

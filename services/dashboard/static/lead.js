@@ -1,6 +1,7 @@
 // One lead: profile, score over time, score by rule, tier and stage history, timeline.
 import { barList, lineChart } from "./charts.js";
 import { card, h, put, tierBadge } from "./dom.js";
+import { leadRiskCard } from "./risk.js";
 import { sortableTable } from "./table.js";
 
 const TIER_COLOURS = { lead: "#9ca3af", mql: "#0369a1", sql: "#6d28d9", opportunity: "#15803d" };
@@ -83,6 +84,7 @@ export async function renderLead(ctx) {
     throw error;
   }
   const history = await get(`/v1/dashboard/leads/${encodeURIComponent(detail.lead_id)}/score-history`);
+  const risk = await leadRiskCard(ctx, detail.lead_id);
   const breakdown = detail.score.breakdown.map((line) => ({ label: line.rule, value: line.points }));
   const days = (a, b) => (b ? (Date.parse(b) - Date.parse(a)) / DAY_MS : null);
   const contact = detail.contact ?? null;
@@ -94,6 +96,7 @@ export async function renderLead(ctx) {
       contact ? contactCard(i18n, contact) : null,
       card(i18n.t("lead"), null, profile(i18n, detail)),
       card(i18n.t("breakdown"), null, breakdown.length ? barList(breakdown, { format: i18n.num, testid: "breakdown" }) : i18n.t("none"))),
+    risk,
     card(i18n.t("score_over_time"), i18n.t("score_hint"), scoreChart(i18n, history, detail)),
     card(i18n.t("tier_history"), null, simpleTable("tier-history", [
       { key: "occurred_at", label: i18n.t("when"), render: (r) => i18n.when(r.occurred_at) },
