@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Path, Query
@@ -16,7 +16,16 @@ from services.ops_http import invalid_query
 from services.query.auth import PrincipalDep, ReadAccess
 from services.query.deps import PoolDep, SettingsDep
 
-router = APIRouter(prefix="/v1", tags=["performance"], dependencies=[ReadAccess])
+ANSWERS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "no read token"},
+    403: {"description": "not a read token, or a rep token asking for another rep's list"},
+}
+router = APIRouter(
+    prefix="/v1",
+    tags=["performance"],
+    dependencies=[ReadAccess],
+    responses=ANSWERS,  # type: ignore[arg-type]
+)
 
 
 class TodoOut(BaseModel):
