@@ -33,6 +33,15 @@ def ingested(post: Post, stamp: Stamp) -> Event | Rejection:
             return crm_event(body, CommunicationIn, stamp, SALES_STAGES)
 
 
+def stage_change_row(event: SalesStageChangedEvent, lead_id: str) -> StageChangeRow:
+    """The projector's row of a stage change, for the demo lead it belongs to."""
+    p = event.properties
+    return StageChangeRow(
+        event.event_id, event.properties.opportunity_id, lead_id, p.stage, p.previous_stage,
+        p.owner, p.amount, p.currency, p.lost_reason, event.occurred_at,
+    )  # fmt: skip
+
+
 def demo_history(leads: int, seed: int, now: datetime) -> History:
     """Stays, communications and lead activity of the demo data set (lead ids `lead-<n>`)."""
     stamp = Stamp(now, "demo", PiiHasher("demo-risk"))
@@ -41,21 +50,8 @@ def demo_history(leads: int, seed: int, now: datetime) -> History:
     for post in build_dataset(DemoConfig(leads=leads, seed=seed), now).posts:
         lead = f"lead-{post.lead}"
         match ingested(post, stamp):
-            case SalesStageChangedEvent(properties=p) as event:
-                changes.append(
-                    StageChangeRow(
-                        event.event_id,
-                        p.opportunity_id,
-                        lead,
-                        p.stage,
-                        p.previous_stage,
-                        p.owner,
-                        p.amount,
-                        p.currency,
-                        p.lost_reason,
-                        event.occurred_at,
-                    )
-                )
+            case SalesStageChangedEvent() as event:
+                changes.append(stage_change_row(event, lead))
             case CommunicationLoggedEvent(properties=p) as event:
                 contacts.append(Contact(lead, p.opportunity_id, event.occurred_at, p.is_effective))
             case _ if post.body.get("channel") != "crm":

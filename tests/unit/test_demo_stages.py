@@ -10,8 +10,8 @@ from demo.catalog import STAGE_TARGETS
 from demo.opportunities import fit_mean
 from funnel.intervals import stage_intervals
 from funnel.metrics import stage_table
-from funnel.rows import StageChangeRow
 from schemas.events import SalesStageChangedEvent
+from services.risk.demo import stage_change_row
 from tests.unit.demo_factories import as_ingested, dataset
 
 # The article's table: 初次接触 2.1 天 / 89 %, 需求确认 5.7 / 63 %,
@@ -31,21 +31,7 @@ def _stage_rows(leads: int) -> dict[str, object]:
             continue
         event = as_ingested(post)
         assert isinstance(event, SalesStageChangedEvent)
-        p = event.properties
-        changes.append(
-            StageChangeRow(
-                event.event_id,
-                p.opportunity_id,
-                f"lead-{post.lead}",
-                p.stage,
-                p.previous_stage,
-                p.owner,
-                p.amount,
-                p.currency,
-                p.lost_reason,
-                event.occurred_at,
-            )
-        )
+        changes.append(stage_change_row(event, f"lead-{post.lead}"))
     return {row.stage: row for row in stage_table(stage_intervals(changes))}
 
 
