@@ -126,9 +126,16 @@ async def _fetch(conn: Connection, *queries: tuple[str, list[Any]]) -> list[list
 _GAPS = tuple(f"l.{step.value}_gap_us" for step in STEPS[1:])
 
 
-def _tier_sql(group_by: GroupBy | None, where: str) -> str:
+def _middles(gap: str, medians: bool) -> str:
+    """Both middle values of a gap column, or nothing when only counts are asked for."""
+    if not medians:
+        return "NULL::float8[]"  # no sort of the cohort's gaps
+    return f"percentile_disc({MIDDLES}) WITHIN GROUP (ORDER BY {gap})"
+
+
+def _tier_sql(group_by: GroupBy | None, where: str, medians: bool = True) -> str:
     cells = "count(*) AS leads, " + ", ".join(
-        f"count({gap}), percentile_disc({MIDDLES}) WITHIN GROUP (ORDER BY {gap})" for gap in _GAPS
+        f"count({gap}), {_middles(gap, medians)}" for gap in _GAPS
     )
     cohort = f"FROM leads l WHERE l.first_seen_at IS NOT NULL AND {where}"
     if group_by != "month":
@@ -148,12 +155,17 @@ def _tier_sql(group_by: GroupBy | None, where: str) -> str:
 
 
 async def tier_funnel_rows(
-    conn: Connection, period: Period | None, segment: Segment, group_by: GroupBy | None
+    conn: Connection,
+    period: Period | None,
+    segment: Segment,
+    group_by: GroupBy | None,
+    medians: bool = True,
 ) -> list[TierFunnelRow]:
-    """`tier_funnel` over the leads first seen in the period, one row per group, sorted."""
+    """`tier_funnel` over the leads first seen in the period, one row per group, sorted
+    (`medians=False`: the counts and rates alone, the median days left None)."""
     in_segment, args = _args(period, segment)
     where = _in_period("l.first_seen_at") + in_segment
-    (rows,) = await _fetch(conn, (_tier_sql(group_by, where), args))
+    (rows,) = await _fetch(conn, (_tier_sql(group_by, where, medians), args))
     found = sorted((_group_name(row[0]), row) for row in rows)
     return [_tier_row(group, row) for group, row in found]
 

@@ -50,9 +50,13 @@ def dashboard_api_router(settings: Settings) -> APIRouter:
         return json_response(PromotionList.model_validate({"items": items}).model_dump(mode="json"))
 
     @router.get("/filters", response_model=FilterOptions)
-    async def get_filters(pool: PoolDep) -> Any:
-        """First-touch channels and campaigns with their lead counts, and the months covered."""
-        found = await reads.filter_options(pool)
+    async def get_filters(
+        pool: PoolDep,
+        counts: Annotated[bool, Query(description="count each segment's leads (slower)")] = False,
+    ) -> Any:
+        """First-touch channels and campaigns (with their lead counts when asked), and the
+        months covered."""
+        found = await reads.filter_options(pool, counts)
         segments = found["segments"]
         options = FilterOptions(
             channels=sorted({s["first_channel"] for s in segments if s["first_channel"]}),

@@ -31,7 +31,7 @@ class PromotionList(BaseModel):
 class Segment(BaseModel):
     first_channel: str | None
     first_campaign: str | None
-    leads: int
+    leads: int | None = Field(default=None, description="only with counts=true")
 
 
 class FilterOptions(BaseModel):

@@ -27,12 +27,30 @@ async def recent_transitions(
     return [dict(row) for row in rows]
 
 
-async def filter_options(conn: Connection) -> dict[str, Any]:
-    """Channels and campaigns leads first came through, and the months they span."""
-    rows = await conn.fetch(
-        "SELECT first_channel, first_campaign, count(*) AS leads FROM leads"
-        " WHERE first_seen_at IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2"
-    )
+# One probe of leads_segments (migration 0017) per distinct pair: a skip scan, not a GROUP BY.
+_PAIRS = (
+    "WITH RECURSIVE seg(ch, ca) AS ("
+    " (SELECT coalesce(first_channel, ''), coalesce(first_campaign, '') FROM leads"
+    "  WHERE first_seen_at IS NOT NULL ORDER BY 1, 2 LIMIT 1)"
+    " UNION ALL SELECT n.ch, n.ca FROM seg CROSS JOIN LATERAL ("
+    "  SELECT coalesce(first_channel, '') AS ch, coalesce(first_campaign, '') AS ca FROM leads"
+    "  WHERE first_seen_at IS NOT NULL"
+    "  AND (coalesce(first_channel, ''), coalesce(first_campaign, '')) > (seg.ch, seg.ca)"
+    "  ORDER BY 1, 2 LIMIT 1) n)"
+    " SELECT nullif(ch, '') AS first_channel, nullif(ca, '') AS first_campaign, NULL::int8 AS leads"
+    " FROM seg"
+)
+_COUNTED = (
+    "SELECT first_channel, first_campaign, count(*) AS leads FROM leads"
+    " WHERE first_seen_at IS NOT NULL GROUP BY 1, 2"
+    " ORDER BY coalesce(first_channel, ''), coalesce(first_campaign, '')"  # as the skip scan
+)
+
+
+async def filter_options(conn: Connection, counts: bool = False) -> dict[str, Any]:
+    """Channels and campaigns leads first came through (with how many leads each when `counts`:
+    a pass over every lead), and the months they span."""
+    rows = await conn.fetch(_COUNTED if counts else _PAIRS)
     span = await conn.fetchrow("SELECT min(first_seen_at), max(first_seen_at) FROM leads")
     return {"segments": [dict(row) for row in rows], "first": span[0], "last": span[1]}
 

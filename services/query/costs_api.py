@@ -53,7 +53,9 @@ async def cohorts(
     pool: Any, period: Period | None, group_by: CostGroupBy
 ) -> dict[GroupKey, Counts]:
     """The tier funnel's counts per channel, or per channel and campaign (one query a channel)."""
-    by_channel = await aggregates.tier_funnel_rows(pool, period, Segment(), "channel")
+    by_channel = await aggregates.tier_funnel_rows(
+        pool, period, Segment(), "channel", medians=False
+    )
     if group_by == "channel":
         return {(row.group, None): row.counts for row in by_channel}
     found: dict[GroupKey, Counts] = {}
@@ -62,7 +64,8 @@ async def cohorts(
             found[(UNKNOWN_GROUP, UNKNOWN_GROUP)] = row.counts
             continue
         segment = Segment(channel=row.group)
-        for campaign in await aggregates.tier_funnel_rows(pool, period, segment, "campaign"):
+        rows = await aggregates.tier_funnel_rows(pool, period, segment, "campaign", medians=False)
+        for campaign in rows:
             found[(row.group, campaign.group)] = campaign.counts
     return found
 

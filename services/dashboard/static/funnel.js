@@ -162,6 +162,16 @@ export async function renderFunnel(ctx) {
   const { i18n, main, get, live } = ctx;
   const query = new URLSearchParams(location.search);
   const state = { period: query.get("period") ?? "all", channel: query.get("channel") ?? "", campaign: query.get("campaign") ?? "" };
+  const tableQuery = () => ({ ...periodRange(state.period), channel: state.channel, campaign: state.campaign });
+  const fetchTables = () => {
+    const q = tableQuery();
+    const costQuery = { ...periodRange(state.period), group_by: state.channel ? "campaign" : "channel" };
+    return Promise.all([
+      get("/v1/funnel/tiers", q), get("/v1/funnel/stages", q), get("/v1/funnel/cycle", q),
+      get("/v1/funnel/costs", costQuery),
+    ]);
+  };
+  const firstTables = fetchTables(); // at once with the filter options: neither needs the other
   const options = await get("/v1/dashboard/filters");
   const campaignsOf = (channel) => [...new Set(options.segments
     .filter((seg) => !channel || seg.first_channel === channel).map((seg) => seg.first_campaign).filter(Boolean))].sort();
@@ -184,13 +194,9 @@ export async function renderFunnel(ctx) {
       state.campaign, (v) => change({ campaign: v })));
   }
 
-  async function refresh() {
-    const q = { ...periodRange(state.period), channel: state.channel, campaign: state.campaign };
-    const costQuery = { ...periodRange(state.period), group_by: state.channel ? "campaign" : "channel" };
-    const [tiers, stages, cycle, costs] = await Promise.all([
-      get("/v1/funnel/tiers", q), get("/v1/funnel/stages", q), get("/v1/funnel/cycle", q),
-      get("/v1/funnel/costs", costQuery),
-    ]);
+  async function refresh(fetched) {
+    const q = tableQuery();
+    const [tiers, stages, cycle, costs] = await (fetched ?? fetchTables());
     const row = tiers.rows.find((r) => r.group === "all") ?? null;
     put(kpiBox, kpis(i18n, row, cycle));
     put(funnelBox, funnelChart(tierSteps(i18n, row), { format: i18n.num, percent: i18n.pct }));
@@ -229,7 +235,7 @@ export async function renderFunnel(ctx) {
     card(i18n.t("stage_table"), null, stageBox),
     card(i18n.t("costs"), i18n.t("costs_hint"), costBox));
   const drawTrend = async () => put(trendBox, ...(await trendChart(ctx, options.channels, options.first_seen)));
-  await Promise.all([refresh(), drawTrend()]);
+  await Promise.all([refresh(firstTables), drawTrend()]);
 
   let last = Date.now();
   live.subscribe((items, fresh) => {

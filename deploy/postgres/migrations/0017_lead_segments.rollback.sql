@@ -1,0 +1,1 @@
+DROP INDEX funnel.leads_segments;
