@@ -17,6 +17,7 @@ from forecast.features import FEATURES, Contact, History, Stay, open_snapshots
 from forecast.model import RiskModel, reasons
 from forecast.training import Plan, fit, train
 from schemas.outgoing import AlertKind
+from services.risk.__main__ import main as risk_cli
 from tests.unit.demo_factories import NOW
 from tests.unit.risk_factories import demo_history
 
@@ -199,3 +200,15 @@ def test_the_risk_core_imports_no_io_libraries() -> None:
             if isinstance(n, ast.ImportFrom) and n.module
         }
         assert roots & FORBIDDEN == set(), path.name
+
+
+def test_evaluate_demo_prints_the_model_against_the_baselines(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert risk_cli(["evaluate-demo", "--leads", "600", "--now", NOW.isoformat()]) == 0
+    lines = capsys.readouterr().out.splitlines()
+
+    assert lines[0] == f"demo: 600 leads, seed 42, as of {NOW.isoformat()}"
+    assert lines[2].startswith("base rate (lost within the horizon) 0.")
+    assert lines[3].startswith("model    AUC 0.") and "precision@10" in lines[3]
+    assert lines[4].endswith("(days_since_effective_contact alone)")
