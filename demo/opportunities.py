@@ -30,8 +30,11 @@ from demo.catalog import (
     StageTarget,
 )
 from demo.plan import Post, Trail
+from funnel.gates import load_gates
 
 MIN_DAYS = 0.05  # about an hour: nobody moves a deal on in seconds
+GATES = load_gates()  # the shipped stage gates (funnel/default_gates.yaml)
+GATE_MISS_SHARE = 0.12  # moves whose rep skipped the gate's evidence or approval
 DRAG_NOISE = 0.3  # how loosely a stay's length decides whether it moves on
 FADING_EFFECTIVE_SHARE = 0.35  # effective communications of a deal going quiet
 DEAL_PAGES = (PRICING_PAGE, "/products/mes", "/products/quality", "/customers")
@@ -147,6 +150,28 @@ def _engagement(
         trail.event(at, "page_viewed", "website", base["identities"], page)
 
 
+def _attached(record: dict[str, Any]) -> dict[str, Any]:
+    """What the CRM attached to a move: what its stage's gate asks for, but now and then a rep
+    skips the evidence or the approval (the stage gates' violations). Drawn from a generator of
+    the move's own, so the rest of the data set is the same with or without gates."""
+    gate = GATES.stages.get(record["stage"])
+    if gate is None:
+        return {}
+    rng = random.Random(f"gate:{record['opportunity_id']}:{record['stage']}")
+    skipped = rng.random() < GATE_MISS_SHARE
+    evidence = list(gate.evidence[:-1] if skipped else gate.evidence)
+    approval = {"approved_by": "sales.manager"} if gate.approval and not skipped else {}
+    return {"evidence": evidence} | approval
+
+
+def _next_step_due(record: dict[str, Any], flags: dict[str, bool], at: datetime) -> dict[str, Any]:
+    """When an agreed next step is due: three to ten days on (its own generator, as above)."""
+    if not flags["next_step_agreed"]:
+        return {}
+    rng = random.Random(f"next-step:{record['communication_id']}")
+    return {"next_step_due": (at + timedelta(days=rng.randint(3, 10))).date().isoformat()}
+
+
 def _communications(trail: Trail, base: dict[str, Any], stay: Stay, now: datetime) -> None:
     rng = trail.rng
     end = stay.exited_at or now
@@ -174,7 +199,8 @@ def _communications(trail: Trail, base: dict[str, Any], stay: Stay, now: datetim
         record = {**base, "communication_id": f"{base['opportunity_id']}-c{number}", "kind": kind}
         # complete minutes of most effective meetings and visits: points for the rep (issue 12)
         minutes = effective and kind in ("meeting", "visit") and rng.random() < MINUTES_SHARE
-        trail.add("communications", at, record | flags | {"minutes_uploaded": minutes})
+        extra = {"minutes_uploaded": minutes} | _next_step_due(record, flags, at)
+        trail.add("communications", at, record | flags | extra)
 
 
 def _feedback(trail: Trail, base: dict[str, Any], stay: Stay) -> None:
@@ -214,7 +240,8 @@ def opportunity(opening: Opening, stays: list[Stay], seed: int, now: datetime) -
     for stay in stays:
         priced: dict[str, Any] = {"amount": amount, "currency": "CNY"} if previous else {}
         moved: dict[str, Any] = {"previous_stage": previous} if previous else {}
-        trail.add("stage_changes", stay.entered_at, base | {"stage": stay.stage} | moved | priced)
+        entered = base | {"stage": stay.stage} | moved | priced
+        trail.add("stage_changes", stay.entered_at, entered | _attached(entered))
         _communications(trail, base, stay, now)
         previous = stay.stage
         if stay.outcome in ("won", "lost") and stay.exited_at is not None:
@@ -222,7 +249,7 @@ def opportunity(opening: Opening, stays: list[Stay], seed: int, now: datetime) -
             closing["currency"] = "CNY"
             if stay.lost_reason:
                 closing["lost_reason"] = stay.lost_reason
-            trail.add("stage_changes", stay.exited_at, base | closing)
+            trail.add("stage_changes", stay.exited_at, base | closing | _attached(base | closing))
             _feedback(trail, base, stay)
     return OpportunityPlan(
         opening.lead, opportunity_id, owner, amount, tuple(stays), tuple(trail.posts)

@@ -9,6 +9,7 @@ from datetime import timedelta, tzinfo
 from typing import Any
 
 from alerts.stale import StaleConfig
+from funnel.stages import LOST, WON
 from performance.todos import NextStep, PastGate, QuietLead, Todo, Week, weekly_todos
 from schemas.outgoing import Tier
 
@@ -46,11 +47,14 @@ async def todo_inputs(
     found: dict[str, RepInputs] = defaultdict(RepInputs)
     steps = await conn.fetch(
         "SELECT owner, communication_id, lead_id, opportunity_id, occurred_at, next_step_due"
-        f" FROM {at}.communications WHERE owner IS NOT NULL AND ($1::text IS NULL OR owner = $1)"
-        " AND occurred_at >= $2 AND occurred_at < $3",
+        f" FROM {at}.communications c WHERE owner IS NOT NULL AND ($1::text IS NULL OR owner = $1)"
+        " AND occurred_at >= $2 AND occurred_at < $3 AND (opportunity_id IS NULL OR NOT EXISTS"
+        f" (SELECT 1 FROM {at}.stage_changes s WHERE s.opportunity_id = c.opportunity_id"
+        " AND s.stage = ANY($4::text[])))",  # a deal won or lost has no next step left
         owner,
         start - STEP_HORIZON,
         week.starts_at(tz) + timedelta(days=7),
+        [WON, LOST],
     )
     for row in steps:
         values = dict(row)

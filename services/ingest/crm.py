@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from pydantic import AwareDatetime, Field, ValidationError
@@ -10,9 +11,12 @@ from pydantic import AwareDatetime, Field, ValidationError
 from schemas.events import (
     UNNAMED_VERSION,
     CommunicationLogged,
+    CommunicationLoggedV2,
     Contract,
     Event,
+    Evidence,
     SalesStageChanged,
+    SalesStageChangedV2,
     SchemaVersion,
 )
 from services.ingest.envelope import (
@@ -51,9 +55,15 @@ class CrmFields(Contract):
 class StageChangeIn(CrmFields, SalesStageChanged):
     """An opportunity moved to another stage of the sales process."""
 
+    # version 2 (a version-1 record that sets them is refused, naming the field)
+    evidence: list[Evidence] | None = Field(default=None, max_length=20)
+    approved_by: str | None = Field(default=None, min_length=1, max_length=200)
+
 
 class CommunicationIn(CrmFields, CommunicationLogged):
     """A sales conversation; only effective ones (need, next step, referral) count later."""
+
+    next_step_due: date | None = Field(default=None, description="version 2")
 
 
 def _unknown_stage(stage: str | None, field: str, stages: Sequence[str]) -> Rejection | None:
@@ -88,7 +98,7 @@ def crm_event(
     if late:
         return late
     is_stage = isinstance(given, StageChangeIn)
-    properties_model = SalesStageChanged if is_stage else CommunicationLogged
+    properties_model = SalesStageChangedV2 if is_stage else CommunicationLoggedV2
     # Only what the record set: a version 2 record without `owner` is then missing it.
     properties = given.model_dump(include=set(properties_model.model_fields), exclude_unset=True)
     event = build_event(

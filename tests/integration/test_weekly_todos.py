@@ -48,6 +48,11 @@ def facts() -> list[object]:
         crm("L3", "sales_stage_changed", day(9), "s3", opportunity_id="O3", stage="demo",
             evidence=[]),
         page_view("L3", day(12)),
+        # L9: a next step agreed on a deal won since: nothing left to do
+        crm("L9", "communication_logged", day(8), "c9", communication_id="c9",
+            opportunity_id="O9", next_step_agreed=True, next_step_due="2026-03-12"),
+        crm("L9", "sales_stage_changed", day(9), "s9", opportunity_id="O9", stage="won",
+            amount=1000, currency="CNY", evidence=["signed_contract"]),
     ]  # fmt: skip
 
 

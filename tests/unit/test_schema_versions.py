@@ -182,3 +182,22 @@ def test_feedback_is_accepted_and_its_score_bounded() -> None:
     assert isinstance(refused, Rejection) and refused.pointer == "/properties/score"
     v1 = native_event({**examples.NATIVE_FEEDBACK, "schema_version": 1}, STAMP)
     assert isinstance(v1, FeedbackGivenEvent) and v1.schema_version == 1
+
+
+def test_crm_version_2_records_carry_evidence_an_approver_and_a_next_step_due() -> None:
+    got = stage_change(stage="demo", evidence=["needs_document"], approved_by="boss")
+    assert isinstance(got, SalesStageChangedV2Event)
+    assert (got.properties.evidence, got.properties.approved_by) == (["needs_document"], "boss")
+    talk = crm_event(
+        {**examples.CRM_COMMUNICATION, "next_step_due": "2026-03-17"},
+        CommunicationIn,
+        STAMP,
+        SALES_STAGES,
+    )
+    assert str(getattr(talk, "properties", None) and talk.properties.next_step_due) == "2026-03-17"
+
+
+def test_crm_version_1_records_cannot_carry_evidence() -> None:
+    body = {**examples.CRM_STAGE_CHANGE_V1, "evidence": ["needs_document"]}
+    got = crm_event(body, StageChangeIn, STAMP, SALES_STAGES)
+    assert isinstance(got, Rejection) and got.pointer == "/evidence"
