@@ -16,6 +16,7 @@ from funnel.stages import stage_order
 from performance import todo_store
 from performance.todos import Week, todo_alerts
 from schemas.outgoing import Alert
+from services.risk.store import deals_at_risk
 from services.settings import Settings
 
 log = logging.getLogger("alerts.checks")
@@ -68,8 +69,10 @@ async def weekly_check(conn: Connection, settings: Settings, watermark: datetime
     if await outbox_store.checks_done(conn, WEEKLY_TODOS, [week.name]):
         return []
     async with conn.transaction():
+        schema, start = settings.funnel_schema, week.starts_at(tz)
+        risks = await deals_at_risk(conn, schema, start, settings.risk_alert_bar)
         lists = await todo_store.rep_todos(
-            conn, settings.funnel_schema, week, tz, settings.stale_leads
+            conn, schema, week, tz, settings.stale_leads, None, risks
         )
         raised = await outbox_store.enqueue(conn, todo_alerts(week, lists, week.starts_at(tz)))
         await outbox_store.record_check(conn, WEEKLY_TODOS, week.name, len(raised))

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta, tzinfo
 from typing import Any
 
 from alerts.stale import StaleConfig
 from funnel.stages import LOST, WON
-from performance.todos import NextStep, PastGate, QuietLead, Todo, Week, weekly_todos
+from performance.todos import AtRisk, NextStep, PastGate, QuietLead, Todo, Week, weekly_todos
 from schemas.outgoing import Tier
 
 Connection = Any  # an asyncpg connection or pool; asyncpg ships no type information
@@ -102,14 +102,18 @@ async def rep_todos(
     tz: tzinfo,
     stale: StaleConfig,
     owner: str | None = None,
+    risks: Mapping[str, list[AtRisk]] | None = None,
 ) -> dict[str, list[Todo]]:
-    """The week's to-do list of one rep, or of every rep with something to do."""
+    """The week's to-do list of one rep, or of every rep with something to do (`risks`: the
+    deals at risk per owner, when a risk model is trained)."""
 
     def allowed_idle(tier: str) -> timedelta:
         return stale.allowed_idle(Tier(tier), tier == Tier.OPPORTUNITY)
 
     found = await todo_inputs(conn, schema, week, tz, allowed_idle, owner)
+    risky = {rep: deals for rep, deals in (risks or {}).items() if owner in (None, rep)}
     return {
-        rep: weekly_todos(week, inputs.steps, inputs.leads, inputs.moves, tz=tz)
-        for rep, inputs in found.items()
+        rep: weekly_todos(week, inputs.steps, inputs.leads, inputs.moves, risky.get(rep, []), tz=tz)
+        for rep in sorted({*found, *risky})
+        for inputs in [found.get(rep, RepInputs())]
     }

@@ -15,6 +15,7 @@ from services.http_errors import api_error
 from services.ops_http import invalid_query
 from services.query.auth import PrincipalDep, ReadAccess
 from services.query.deps import PoolDep, SettingsDep
+from services.risk.store import deals_at_risk
 
 ANSWERS: dict[int | str, dict[str, Any]] = {
     401: {"description": "no read token"},
@@ -64,7 +65,9 @@ async def get_todos(
         chosen = Week.parse(week) if week else Week.of(datetime.now(UTC).astimezone(tz).date())
     except ValueError as error:
         raise invalid_query("week", str(error)) from error
-    found = await rep_todos(pool, settings.funnel_schema, chosen, tz, settings.stale_leads, owner)
+    schema = settings.funnel_schema
+    risks = await deals_at_risk(pool, schema, chosen.starts_at(tz), settings.risk_alert_bar)
+    found = await rep_todos(pool, schema, chosen, tz, settings.stale_leads, owner, risks)
     todos = found.get(owner, [])
     return TodosOut(
         owner=owner,

@@ -8,9 +8,11 @@ from typing import Any
 
 import orjson
 
+from forecast.assess import assess
 from forecast.features import Contact, History, Stay
 from forecast.model import RiskModel
 from forecast.training import Plan, train
+from performance.todos import AtRisk
 
 Connection = Any  # an asyncpg connection or pool (untyped)
 # The lead's own behaviour: what the CRM records (stages, communications, feedback) is not.
@@ -86,3 +88,28 @@ async def retrain(
     model = train(await load_history(conn, source), end, trained_at, plan)
     await save_model(conn, model, source)
     return model
+
+
+async def deals_at_risk(
+    conn: Connection, schema: str, at: datetime, bar: float
+) -> dict[str, list[AtRisk]]:
+    """Per owner, the open opportunities the newest model puts at or above the bar at `at`
+    (none before a model is trained): a source of the weekly to-do lists."""
+    model = await latest_model(conn, schema)
+    if model is None:
+        return {}
+    history = await load_history(conn, schema)
+    risky = [a for a in assess(model, history, at) if a.is_at_risk(bar)]
+    leads = sorted({a.snapshot.lead_id for a in risky if a.snapshot.lead_id})
+    s = _schema(schema)
+    owners = dict(
+        await conn.fetch(f"SELECT lead_id, owner FROM {s}.leads WHERE lead_id = ANY($1)", leads)
+    )
+    found: dict[str, list[AtRisk]] = defaultdict(list)
+    for a in risky:
+        shot = a.snapshot
+        owner = owners.get(shot.lead_id) or shot.owner
+        if owner:
+            reasons = tuple(reason.text for reason in a.reasons)
+            found[owner].append(AtRisk(shot.opportunity_id, shot.lead_id, a.risk, reasons))
+    return dict(found)

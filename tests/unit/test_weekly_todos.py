@@ -8,7 +8,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from performance.todos import NextStep, PastGate, QuietLead, Week, todo_alerts, weekly_todos
+from performance.todos import (
+    AtRisk,
+    NextStep,
+    PastGate,
+    QuietLead,
+    Week,
+    todo_alerts,
+    weekly_todos,
+)
 from schemas.outgoing import AlertKind
 
 WEEK = Week.parse("2026-W10")  # Monday 2 March 2026
@@ -103,3 +111,13 @@ def test_listed_steps_fall_due_before_the_week_ends_and_are_their_deals_latest_t
     }
     assert {t.source_id for t in todos} == expected
     assert todos == sorted(todos, key=lambda t: (t.due, t.source_id))
+
+
+def test_deals_at_risk_come_right_after_the_days_next_steps_with_their_first_reasons() -> None:
+    risky = AtRisk("O7", "L7", 0.83, ("25 days since the last effective talk", "b", "c"))
+    steps = [step("c1", 1, date(2026, 3, 2))]
+    quiet = [QuietLead("L1", "sql", at(-10), timedelta(days=7))]
+    todos = weekly_todos(WEEK, steps, quiet, risks=[risky])
+    assert [t.kind for t in todos] == ["next_step", "at_risk", "stale_lead"]
+    assert todos[1].detail == "risk 83%: 25 days since the last effective talk; b"
+    assert todos[1].opportunity_id == "O7" and todos[1].due == WEEK.start
