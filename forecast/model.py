@@ -111,12 +111,21 @@ def reason_text(feature: str, shot: Snapshot) -> str:
         "ineffective_share": f"{v:.0%} of the communications were not effective",
         "stage_regressions": f"moved back a stage {_plural(v, 'time')}",
         "opportunity_age_days": f"open for {v:.0f} days",
-        "log_amount": f"amount about {10**v:,.0f}" if v > 0 else "no amount known",
+        "log_amount": _amount_text(v),
         "stage_loss_rate": f"in {stage}, where {v:.0%} of the deals that left it were lost",
         "activity_trend_14d": f"{abs(v):.0f} {'fewer' if v < 0 else 'more'} lead events in the"
         f" last {TREND_DAYS:.0f} days than in the {TREND_DAYS:.0f} before",
     }
     return texts[feature]
+
+
+def _amount_text(log_amount: float) -> str:
+    """The deal's amount back from its log10 (any size a CRM sends: no overflow)."""
+    if log_amount <= 0:
+        return "no amount known"
+    if log_amount < 15:
+        return f"amount about {10**log_amount:,.0f}"
+    return f"amount about 10^{log_amount:.1f}"
 
 
 def reasons(model: RiskModel, shot: Snapshot, top: int = 3) -> list[Reason]:

@@ -212,3 +212,12 @@ def test_evaluate_demo_prints_the_model_against_the_baselines(
     assert lines[2].startswith("base rate (lost within the horizon) 0.")
     assert lines[3].startswith("model    AUC 0.") and "precision@10" in lines[3]
     assert lines[4].endswith("(days_since_effective_contact alone)")
+
+
+@pytest.mark.parametrize(
+    ("log_amount", "text"), [(0.0, "no amount known"), (5.0, "100,000"), (308.25, "10^308.2")]
+)
+def test_an_amount_of_any_size_reads_back_without_overflow(log_amount: float, text: str) -> None:
+    from forecast.model import _amount_text
+
+    assert text in _amount_text(log_amount)
