@@ -8,6 +8,7 @@ from typing import Any
 from alerts.busy import Communication
 from funnel.metrics import StageInterval
 from funnel.periods import Period
+from funnel.queries import plain_schema
 from funnel.stages import DEFAULT_ORDER, Outcome
 from funnel.tiers import LeadTierHistory
 from schemas.outgoing import Tier
@@ -16,17 +17,11 @@ Connection = Any  # asyncpg.Connection or a pool connection proxy (both untyped)
 _MQL_AT = "LEAST(mql_at, sql_at, opportunity_at, won_at)"  # the reach rule of docs/metrics.md
 
 
-def _schema(name: str) -> str:
-    if not name.replace("_", "a").isalnum() or not name.islower():
-        raise ValueError(f"not a plain lower-case schema name: {name!r}")
-    return name
-
-
 async def tier_histories(conn: Connection, schema: str, window: Period) -> list[LeadTierHistory]:
     """Leads that reached MQL (or a later tier) inside the window."""
     rows = await conn.fetch(
         f"SELECT lead_id, COALESCE(first_seen_at, {_MQL_AT}) AS first_seen_at, first_channel,"
-        f" first_campaign, mql_at, sql_at, opportunity_at, won_at FROM {_schema(schema)}.leads"
+        f" first_campaign, mql_at, sql_at, opportunity_at, won_at FROM {plain_schema(schema)}.leads"
         f" WHERE {_MQL_AT} >= $1 AND {_MQL_AT} < $2",
         window.start,
         window.end,
@@ -54,7 +49,7 @@ async def stage_stays(
     first_stage: str = DEFAULT_ORDER.first,
 ) -> list[StageInterval]:
     """Stays due in the window, every stay of deals won in it, first-stage stays open at as_of."""
-    table = f"{_schema(schema)}.stage_intervals"
+    table = f"{plain_schema(schema)}.stage_intervals"
     rows = await conn.fetch(
         "SELECT opportunity_id, stage, entered_at, exited_at, outcome, lost_reason, owner, amount,"
         f" exit_gate_missing FROM {table} WHERE (entered_at >= $1 AND entered_at < $2)"
@@ -76,7 +71,7 @@ async def stage_stays(
 async def communications(conn: Connection, schema: str, window: Period) -> list[Communication]:
     """Communications logged with an owner inside the window."""
     rows = await conn.fetch(
-        f"SELECT owner, occurred_at, is_effective FROM {_schema(schema)}.communications"
+        f"SELECT owner, occurred_at, is_effective FROM {plain_schema(schema)}.communications"
         " WHERE owner IS NOT NULL AND occurred_at >= $1 AND occurred_at < $2",
         window.start,
         window.end,

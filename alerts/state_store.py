@@ -11,6 +11,7 @@ import orjson
 
 from alerts.stale import LeadActivity, StaleConfig
 from alerts.tracking import StageMark, TrackedLead
+from funnel.queries import plain_schema
 from schemas.outgoing import Tier
 
 Connection = Any  # asyncpg.Connection or a pool connection proxy (both untyped)
@@ -27,9 +28,7 @@ _TYPES = (
 
 async def create_pool(database_url: str, schema: str, max_size: int = 4) -> Any:
     """A pool whose unqualified table names resolve in `schema` (then `public`)."""
-    if not schema.replace("_", "a").isalnum() or not schema.islower():
-        raise ValueError(f"not a plain lower-case schema name: {schema!r}")
-    path = {"search_path": f"{schema},public"}
+    path = {"search_path": f"{plain_schema(schema)},public"}
     return await asyncpg.create_pool(
         database_url, min_size=1, max_size=max_size, server_settings=path
     )

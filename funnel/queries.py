@@ -18,6 +18,14 @@ Connection = Any  # an asyncpg connection or pool; asyncpg ships no type informa
 INTERVAL_COLUMNS = ", ".join(f"i.{f.name}" for f in fields(StageIntervalRow))
 
 
+def plain_schema(name: str) -> str:
+    """`name` if it can be spliced into SQL as a schema name (lower case, digits, _), else a
+    ValueError: read models are found by schema, and schema names come from settings."""
+    if not name.replace("_", "a").isalnum() or not name.islower():
+        raise ValueError(f"not a plain lower-case schema name: {name!r}")
+    return name
+
+
 @dataclass(frozen=True, slots=True)
 class Segment:
     """Which leads a funnel query covers: first-touch channel and campaign, when given."""

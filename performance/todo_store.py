@@ -9,6 +9,7 @@ from datetime import timedelta, tzinfo
 from typing import Any
 
 from alerts.stale import StaleConfig
+from funnel.queries import plain_schema
 from funnel.stages import LOST, WON
 from performance.todos import AtRisk, NextStep, PastGate, QuietLead, Todo, Week, weekly_todos
 from schemas.outgoing import Tier
@@ -27,12 +28,6 @@ class RepInputs:
     moves: list[PastGate] = field(default_factory=list)
 
 
-def _schema(name: str) -> str:
-    if not name.replace("_", "a").isalnum() or not name.islower():
-        raise ValueError(f"not a plain lower-case schema name: {name!r}")
-    return name
-
-
 async def todo_inputs(
     conn: Connection,
     schema: str,
@@ -43,7 +38,7 @@ async def todo_inputs(
 ) -> dict[str, RepInputs]:
     """Per owner (one, or every owner with something), the rows of the week's list, from the
     read models in `schema`."""
-    start, at = week.starts_at(tz), _schema(schema)
+    start, at = week.starts_at(tz), plain_schema(schema)
     found: dict[str, RepInputs] = defaultdict(RepInputs)
     steps = await conn.fetch(
         "SELECT owner, communication_id, lead_id, opportunity_id, occurred_at, next_step_due"

@@ -28,6 +28,7 @@ from funnel.projection import (
     touched_keys,
 )
 from funnel.projector import privacy_store, store, telemetry
+from funnel.queries import plain_schema
 from funnel.stages import stage_order
 from performance import store as points_store
 from performance.rules import load_points
@@ -64,8 +65,7 @@ Progress = Callable[[int, int], None]  # (projected so far, total) of a catch-up
 
 async def connect(database_url: str, schema: str) -> store.Connection:
     """A connection whose unqualified table names resolve in `schema`."""
-    if not schema.replace("_", "a").isalnum() or not schema.islower():
-        raise ValueError(f"not a plain lower-case schema name: {schema!r}")
+    plain_schema(schema)
     return await asyncpg.connect(
         database_url,
         server_settings={"search_path": f"{schema},public", "application_name": f"funnel:{schema}"},

@@ -12,6 +12,7 @@ from forecast.assess import assess
 from forecast.features import Contact, History, Stay
 from forecast.model import RiskModel
 from forecast.training import Plan, train
+from funnel.queries import plain_schema
 from performance.todos import AtRisk
 
 Connection = Any  # an asyncpg connection or pool (untyped)
@@ -19,16 +20,10 @@ Connection = Any  # an asyncpg connection or pool (untyped)
 ACTIVITY = "channel <> 'crm'"
 
 
-def _schema(name: str) -> str:
-    if not name.replace("_", "a").isalnum() or not name.islower():
-        raise ValueError(f"not a plain lower-case schema name: {name!r}")
-    return name
-
-
 async def load_history(conn: Connection, schema: str, open_only: bool = False) -> History:
     """Every stay; communications and lead activity of every opportunity's lead, or with
     `open_only` of the leads with an opportunity open now (enough to score them now)."""
-    s = _schema(schema)
+    s = plain_schema(schema)
     stays = tuple(
         Stay(*row)
         for row in await conn.fetch(
@@ -101,7 +96,7 @@ async def deals_at_risk(
     history = await load_history(conn, schema)
     risky = [a for a in assess(model, history, at) if a.is_at_risk(bar)]
     leads = sorted({a.snapshot.lead_id for a in risky if a.snapshot.lead_id})
-    s = _schema(schema)
+    s = plain_schema(schema)
     owners = dict(
         await conn.fetch(f"SELECT lead_id, owner FROM {s}.leads WHERE lead_id = ANY($1)", leads)
     )
