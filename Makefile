@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTHON3 ?= python3
-PURE := scoring funnel alerts schemas performance forecast
+PURE := scoring/model funnel/model alerts/model performance/model forecast/model schemas
 
 .PHONY: help venv lock tools up run down test lint format unit integration e2e bench schemas kafka-fetch clean demo
 
@@ -13,7 +13,7 @@ help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 # Installs exactly the locked versions (hash-checked), then the project itself without deps:
-# the Faust/aiokafka internals scoring/faust_fixes.py patches cannot move under it.
+# the Faust/aiokafka internals scoring/worker/faust_fixes.py patches cannot move under it.
 $(STAMP): pyproject.toml requirements-dev.lock
 	@test -x $(PY) || $(PYTHON3) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip

@@ -6,12 +6,12 @@ import asyncio
 import logging
 import signal
 
-from alerts.probes import readiness
-from alerts.relay import AlertRelay
-from alerts.worker import StaleDetector
-from services.logs import setup_logging
+from alerts.worker.probes import readiness
+from alerts.worker.relay import AlertRelay
+from alerts.worker.runner import StaleDetector
+from runtime.logs import setup_logging
+from runtime.worker_http import Heartbeat, serve_ops
 from services.settings import Settings
-from services.worker_http import Heartbeat, serve_ops
 
 log = logging.getLogger("alerts")
 

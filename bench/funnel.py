@@ -28,15 +28,15 @@ import orjson
 from aiokafka import AIOKafkaProducer
 from kafka.admin import KafkaAdminClient
 
-from funnel import reference
-from funnel.periods import Period
+from funnel.model.periods import Period
+from funnel.model.tiers import GroupBy
 from funnel.projector import Projector, connect, telemetry
-from funnel.queries import Segment
-from funnel.rebuild import clone_schema, create_secondary_indexes, drop_schema
-from funnel.tiers import GroupBy
+from funnel.projector.rebuild import clone_schema, create_secondary_indexes, drop_schema
+from funnel.store import reference
+from funnel.store.queries import Segment
+from runtime.kafka_admin import ensure_topics
+from runtime.migrations import apply_migrations
 from schemas.topics import ALL_TOPICS, LEAD_EVENTS, LEAD_SCORES, PROMOTIONS
-from services.kafka_admin import ensure_topics
-from services.migrations import apply_migrations
 from services.query.app import create_app
 from services.settings import DEV_READ_TOKEN, Settings
 
@@ -289,7 +289,7 @@ TABLES: tuple[str, ...] = (
 )
 TRENDS: tuple[str, ...] = (TREND, *(f"{TREND}&channel={channel}" for channel in CHANNELS))
 # The funnel queries again, the first way (every row of the period loaded into the pure
-# functions, funnel/reference.py): (name, function, period, group_by, runs)
+# functions, funnel/store/reference.py): (name, function, period, group_by, runs)
 A_MONTH = Period(datetime(2025, 6, 1, tzinfo=UTC), datetime(2025, 7, 1, tzinfo=UTC))
 A_QUARTER = Period(datetime(2025, 4, 1, tzinfo=UTC), datetime(2025, 7, 1, tzinfo=UTC))
 REFERENCE: tuple[tuple[str, str, Period | None, GroupBy | None, int], ...] = (

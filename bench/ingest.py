@@ -19,12 +19,12 @@ from typing import Any
 import httpx
 from kafka.admin import KafkaAdminClient
 
+from runtime.kafka_admin import ensure_topics, wait_for_broker
 from schemas.events import event_json
 from schemas.topics import ALL_TOPICS, RAW_EVENTS
 from services.ingest.envelope import Stamp
 from services.ingest.native import native_event
 from services.ingest.publisher import create_producer, headers
-from services.kafka_admin import ensure_topics, wait_for_broker
 from services.pii import PiiHasher
 from services.settings import Settings, WriteKey, sha256_hex
 

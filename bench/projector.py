@@ -25,10 +25,10 @@ from pathlib import Path
 
 from bench.funnel import _delete_topics, contract_messages, publish
 from funnel.projector import connect
-from funnel.rebuild import clone_schema, drop_schema
+from funnel.projector.rebuild import clone_schema, drop_schema
+from runtime.kafka_admin import ensure_topics
+from runtime.migrations import apply_migrations
 from schemas.topics import ALL_TOPICS
-from services.kafka_admin import ensure_topics
-from services.migrations import apply_migrations
 from services.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]

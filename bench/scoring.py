@@ -20,17 +20,17 @@ import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from bench.ingest import Connection, drop_topics, start_ready, start_server
+from runtime.kafka_admin import wait_for_broker
 from schemas.events import Event, event_json, parse_event
 from schemas.topics import PROMOTIONS, RAW_EVENTS
-from scoring import codec
-from scoring.effects import Effects, Overlay
-from scoring.folding import Folder, Tables
-from scoring.provision import prepare_topics
-from scoring.resolving import Record, Resolver
-from scoring.rules import default_rules
-from scoring.state import LeadState, to_json
+from scoring.model.decider import Folder, Tables
+from scoring.model.effects import Effects, Overlay
+from scoring.model.resolving import Record, Resolver
+from scoring.model.rules import default_rules
+from scoring.model.state import LeadState, to_json
+from scoring.worker import codec
+from scoring.worker.provision import prepare_topics
 from services.ingest.publisher import create_producer
-from services.kafka_admin import wait_for_broker
 from services.settings import Settings
 
 KINDS: list[tuple[str, dict[str, Any] | None]] = [

@@ -1,11 +1,11 @@
 """Scoring worker recovery at scale: `python -m bench scoring --recovery --leads 1000000`.
 
 Writes the tables' changelogs of `--leads` leads straight to Kafka (typical 5-event lead states
-encoded by `scoring.codec`, one identity key each), then times a worker from start to `/readyz`
-(partitions assigned, tables recovered) with the memory store (the whole changelog is read), with
-RocksDB on an empty data directory (the same, written to disk), and with RocksDB after a SIGKILL
-and a tail of `--tail` changed leads (the local store plus the changelog tail), with the RSS of
-each, and of an idle worker on empty tables.
+encoded by `scoring.worker.codec`, one identity key each), then times a worker from start to
+`/readyz` (partitions assigned, tables recovered) with the memory store (the whole changelog is
+read), with RocksDB on an empty data directory (the same, written to disk), and with RocksDB after
+a SIGKILL and a tail of `--tail` changed leads (the local store plus the changelog tail), with the
+RSS of each, and of an idle worker on empty tables.
 """
 
 from __future__ import annotations
@@ -26,11 +26,11 @@ from aiokafka.partitioner import murmur2
 
 from bench.ingest import drop_topics, start_ready
 from bench.scoring import backlog, decide_only, free_port, rss_mib, stop
-from scoring import codec
-from scoring.provision import prepare_topics
-from scoring.state import LeadState
-from scoring.topics import app_id
-from services.kafka_admin import wait_for_broker
+from runtime.kafka_admin import wait_for_broker
+from scoring.model.state import LeadState
+from scoring.worker import codec
+from scoring.worker.provision import prepare_topics
+from scoring.worker.topics import app_id
 from services.settings import Settings
 
 

@@ -30,7 +30,7 @@ from demo.catalog import (
     StageTarget,
 )
 from demo.plan import Post, Trail
-from funnel.gates import load_gates
+from funnel.model.gates import load_gates
 
 MIN_DAYS = 0.05  # about an hour: nobody moves a deal on in seconds
 GATES = load_gates()  # the shipped stage gates (funnel/default_gates.yaml)

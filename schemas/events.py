@@ -23,7 +23,7 @@ from pydantic_core import PydanticCustomError
 SchemaVersion = Literal[1, 2]
 SCHEMA_VERSION: SchemaVersion = 2  # the newest contract; docs/ingest.md "Versions"
 UNNAMED_VERSION: SchemaVersion = 1  # what an envelope naming no version is: producers before v2
-WON_STAGE = "won"  # the terminal won stage of every configured stage list (funnel/stages.py)
+WON_STAGE = "won"  # the terminal won stage of every configured stage list (funnel/model/stages.py)
 
 
 class Channel(StrEnum):
@@ -193,7 +193,8 @@ Evidence = Annotated[
 
 class SalesStageChangedV2(SalesStageChanged):
     """Version 2: the owner always, a won deal's amount and currency, and what the CRM attached
-    to the move (evidence kinds and an approver) that the stage gates judge (funnel/gates.py)."""
+    to the move (evidence kinds and an approver) that the stage gates judge
+    (funnel/model/gates.py)."""
 
     owner: str = Field(min_length=1, max_length=200, description="the sales rep")
     evidence: list[Evidence] = Field(

@@ -113,8 +113,10 @@ class AlertKind(StrEnum):
     LEAD_REACTIVATED = "lead_reactivated"
     HEALTH_CHECK_FAILED = "health_check_failed"
     OWNER_NOT_ADVANCING = "owner_not_advancing"
-    WEEKLY_TODOS = "weekly_todos"  # a rep's to-do list for the week (performance/todos.py)
-    OPPORTUNITY_AT_RISK = "opportunity_at_risk"  # churn risk crossed the bar (forecast/alerts.py)
+    WEEKLY_TODOS = "weekly_todos"  # a rep's to-do list for the week (performance/model/todos.py)
+    OPPORTUNITY_AT_RISK = (
+        "opportunity_at_risk"  # churn risk crossed the bar (forecast/model/alerts.py)
+    )
 
 
 class Alert(Contract):

@@ -7,12 +7,12 @@ import sys
 
 import faust
 
-from scoring import agents, web
-from scoring.provision import prepare_topics
-from scoring.rules import RuleSet, default_rules, load_rules
-from scoring.worker import ScoringWorker
-from services.kafka_admin import wait_for_broker
-from services.logs import logging_config, setup_logging
+from runtime.kafka_admin import wait_for_broker
+from runtime.logs import logging_config, setup_logging
+from scoring.model.rules import RuleSet, default_rules, load_rules
+from scoring.worker import agents, web
+from scoring.worker.app import ScoringWorker
+from scoring.worker.provision import prepare_topics
 from services.settings import Settings
 
 

@@ -12,10 +12,10 @@ import urllib.request
 
 import asyncpg
 
+from runtime.kafka_admin import ensure_topics, wait_for_broker
+from runtime.migrations import apply_migrations
 from schemas.topics import ALL_TOPICS
 from services.access import Role, add_token, list_tokens, revoke_token
-from services.kafka_admin import ensure_topics, wait_for_broker
-from services.migrations import apply_migrations
 from services.settings import (
     DEV_READ_TOKEN,
     DEV_WRITE_KEY,
@@ -98,19 +98,19 @@ def main(argv: list[str] | None = None) -> int:
                     settings.topic_replication,
                 )
                 print(f"[topics] created {created}" if created else "[topics] all present")
-                from scoring.provision import prepare_topics
+                from scoring.worker.provision import prepare_topics
 
                 prepare_topics(settings)  # the scoring worker's internal and nurture topics
             case "migrate":
                 applied = apply_migrations(settings.database_url)
                 print(f"[migrate] applied {applied}" if applied else "[migrate] up to date")
             case "rebuild":
-                from funnel.rebuild import rebuild
+                from funnel.projector.rebuild import rebuild
 
                 report = asyncio.run(rebuild(settings))
                 print(f"[rebuild] {report.messages} messages into {report.schema}")
             case "rescore":
-                from scoring.rescore import rescore as replay_under
+                from scoring.worker.rescore import rescore as replay_under
 
                 replayed = asyncio.run(replay_under(settings, args.rules, shadow=args.write_shadow))
                 print(replayed.text())

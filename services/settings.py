@@ -11,10 +11,10 @@ from urllib.parse import urlsplit
 from pydantic import AliasChoices, BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from alerts.busy import BusyConfig
-from alerts.health_config import HealthThresholds
-from alerts.stale import StaleConfig
-from funnel.stages import stage_order
+from alerts.model.busy import BusyConfig
+from alerts.model.health_config import HealthThresholds
+from alerts.model.stale import StaleConfig
+from funnel.model.stages import stage_order
 from schemas.outgoing import AlertKind
 from services.channels.config import DEFAULT_BOT_USER_AGENTS, AdPushProfile, WechatAccount
 

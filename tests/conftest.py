@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator, Callable, Iterator
 import asyncpg
 import pytest
 
+from runtime.kafka_admin import ensure_topics, wait_for_broker
+from runtime.migrations import apply_migrations
 from schemas.topics import ALL_TOPICS
-from services.kafka_admin import ensure_topics, wait_for_broker
-from services.migrations import apply_migrations
 from services.settings import Settings
 
 

@@ -9,9 +9,9 @@ import signal
 
 from funnel.projector.probes import readiness
 from funnel.projector.runner import Projector
-from services.logs import setup_logging
+from runtime.logs import setup_logging
+from runtime.worker_http import Heartbeat, serve_ops
 from services.settings import Settings
-from services.worker_http import Heartbeat, serve_ops
 
 log = logging.getLogger("funnel.projector")
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 
 import orjson
 
-from funnel.privacy import ContactRow
+from funnel.model.privacy import ContactRow
 from funnel.projector.store import Connection
 
 # Every read model holding a lead's rows; merges name it on either side.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncpg
 
 from funnel.projector.runner import Projector
-from services.ops_http import ReadinessCheck
+from runtime.ops_http import ReadinessCheck
 
 
 def readiness(projector: Projector, database_url: str, max_lag: int) -> dict[str, ReadinessCheck]:

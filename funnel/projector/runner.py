@@ -13,9 +13,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import KafkaError
 
-from funnel.gates import judged, load_gates
-from funnel.privacy import contact_rows, erased_in, without_erased
-from funnel.projection import (
+from funnel.model.gates import judged, load_gates
+from funnel.model.privacy import contact_rows, erased_in, without_erased
+from funnel.model.projection import (
     Fact,
     Rejected,
     Source,
@@ -27,11 +27,13 @@ from funnel.projection import (
     survivor_keys,
     touched_keys,
 )
+from funnel.model.stages import stage_order
 from funnel.projector import privacy_store, store, telemetry
-from funnel.queries import plain_schema
-from funnel.stages import stage_order
-from performance import store as points_store
-from performance.rules import load_points
+from funnel.store.queries import plain_schema
+from performance.model.rules import load_points
+from performance.store import points as points_store
+from runtime import poison
+from runtime.poison import Poisoned
 from schemas.outgoing import LeadsMerged
 from schemas.topics import (
     DEAD_LETTERS,
@@ -44,8 +46,6 @@ from schemas.topics import (
     SPEND,
     TopicSpec,
 )
-from services import poison
-from services.poison import Poisoned
 from services.settings import Settings
 
 log = logging.getLogger("funnel.projector")
@@ -227,7 +227,7 @@ class Projector:
         """Project the batch; a record the database or the fold refuses is dead-lettered alone.
 
         The whole batch goes in one transaction; only when that fails for a reason in the data
-        is it split (see `services.poison.isolate`), so one bad record costs a few extra
+        is it split (see `runtime.poison.isolate`), so one bad record costs a few extra
         transactions and never stops the projector.
         """
         items = [(tp, message) for tp, messages in batch.items() for message in messages]

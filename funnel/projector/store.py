@@ -8,8 +8,8 @@ from typing import Any
 
 import orjson
 
-from funnel.intervals import stage_intervals
-from funnel.rows import (
+from funnel.model.intervals import stage_intervals
+from funnel.model.rows import (
     CommunicationRow,
     IdentityRow,
     LeadPatch,
@@ -21,7 +21,7 @@ from funnel.rows import (
     TimelineRow,
     TransitionRow,
 )
-from funnel.stages import DEFAULT_ORDER, StageOrder
+from funnel.model.stages import DEFAULT_ORDER, StageOrder
 
 Connection = Any  # asyncpg ships no type information
 Position = tuple[str, int]  # (topic, partition)

@@ -10,9 +10,9 @@ from fastapi import APIRouter, Request, Response
 from services.channels.browsers import PREFLIGHT_HEADERS, Browsers
 from services.channels.collector_events import beacon_event, beacon_items
 from services.channels.delivery import ACCEPTED, refused
-from services.channels.metrics import record
 from services.channels.openapi import BEACON
 from services.channels.reasons import FORBIDDEN_ORIGIN
+from services.channels.telemetry import record
 from services.ingest.handling import Endpoint, handle
 from services.ingest.openapi_docs import CHANNEL_ANSWERS
 from services.ingest.rejections import Rejection

@@ -9,12 +9,12 @@ from fastapi import Request, Response
 from schemas.events import Channel, Event
 from services.channels.dedupe import RecentIds
 from services.channels.drafts import Draft, finish
-from services.channels.metrics import record
+from services.channels.telemetry import record
 from services.ingest.answers import json_response
 from services.ingest.envelope import Stamp
 from services.ingest.handling import Ingest
-from services.ingest.metrics import EVENTS_ACCEPTED, EVENTS_RECEIVED
 from services.ingest.rejections import PAYLOAD_TOO_LARGE, Rejection, pointer
+from services.ingest.telemetry import EVENTS_ACCEPTED, EVENTS_RECEIVED
 
 ACCEPTED, DUPLICATE, IGNORED = "accepted", "duplicate", "ignored"
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, Field
 
-from services.channels.ads_google import GoogleLead
-from services.channels.ads_meta import Notification
+from services.channels.ads.google import GoogleLead
+from services.channels.ads.meta import Notification
 from services.ingest.openapi_docs import request_body
 
 

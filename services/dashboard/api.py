@@ -8,12 +8,12 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
 
-from funnel import queries
-from scoring.rules import RuleSet, default_rules, load_rules
-from services.dashboard import reads
+from funnel.store import dashboard_reads as reads
+from funnel.store import queries
+from runtime.ops_http import json_response
+from scoring.model.rules import RuleSet, default_rules, load_rules
 from services.dashboard.history import score_history
 from services.dashboard.models import FilterOptions, PromotionList, ScoreHistory
-from services.ops_http import json_response
 from services.query.auth import PrincipalDep, ReadAccess, visible
 from services.query.deps import PoolDep
 from services.settings import Settings

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from funnel.stages import stage_order
+from funnel.model.stages import stage_order
 from services.settings import Settings
 
 # The source article's stage table (平均停留天数 / 转化率 / 常见卡点), shown beside the live one.

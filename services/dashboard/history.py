@@ -15,9 +15,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from schemas.events import Event, parse_event
-from scoring.engine import apply, new_lead, sweep
-from scoring.rules import RuleSet
-from scoring.state import LeadState
+from scoring.model.engine import apply, new_lead, sweep
+from scoring.model.rules import RuleSet
+from scoring.model.state import LeadState
 
 MAX_SAMPLES = 400
 

@@ -2,8 +2,8 @@
 
 import uvicorn
 
+from runtime.logs import setup_logging
 from services.ingest.app import create_app
-from services.logs import setup_logging
 from services.settings import INGEST_SECRETS, get_settings, refuse_development_defaults
 
 settings = get_settings()
@@ -14,5 +14,5 @@ uvicorn.run(
     host=settings.host,
     port=settings.ingest_port,
     log_level=settings.log_level,
-    log_config=None,  # services.logs set the JSON lines up
+    log_config=None,  # runtime.logs set the JSON lines up
 )

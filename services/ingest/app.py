@@ -7,13 +7,14 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from services.channels.ads import ads_router
+from runtime.http_errors import install_error_format
+from runtime.logs import RequestIdMiddleware
+from runtime.ops_http import ReadinessCheck, kafka_check, ops_router
+from services.channels.ads.routes import ads_router
 from services.channels.collector import collector_router
-from services.channels.wechat import wechat_router
-from services.http_errors import install_error_format
+from services.channels.wechat.routes import wechat_router
 from services.ingest.auth import KeyRing
 from services.ingest.handling import Ingest
-from services.ingest.metrics_middleware import MetricsMiddleware
 from services.ingest.openapi_docs import WRITE_KEY_SCHEMES, install, write_key_security
 from services.ingest.publisher import Publisher, create_producer
 from services.ingest.ratelimit import Limiter, RateLimiter
@@ -21,8 +22,7 @@ from services.ingest.routes import segment_router
 from services.ingest.routes_native import crm_router, native_router
 from services.ingest.routes_spend import spend_router
 from services.ingest.shared_limits import SharedRateLimiter
-from services.logs import RequestIdMiddleware
-from services.ops_http import ReadinessCheck, kafka_check, ops_router
+from services.ingest.telemetry_middleware import MetricsMiddleware
 from services.pii import PiiHasher
 from services.settings import Settings
 from services.vault.keys import warn_if_development_key

@@ -16,15 +16,15 @@ from services.ingest.answers import answer, json_response
 from services.ingest.auth import KeyRing, check_channel, presented_key
 from services.ingest.body import parse_json, read_body, unstorable_value
 from services.ingest.envelope import Stamp
-from services.ingest.metrics import (
+from services.ingest.publisher import Publisher
+from services.ingest.ratelimit import Limiter
+from services.ingest.rejections import Rejection
+from services.ingest.telemetry import (
     EVENTS_ACCEPTED,
     EVENTS_RECEIVED,
     EVENTS_REJECTED,
     REQUESTS_REJECTED,
 )
-from services.ingest.publisher import Publisher
-from services.ingest.ratelimit import Limiter
-from services.ingest.rejections import Rejection
 from services.pii import PiiHasher
 from services.settings import WriteKey
 from services.vault.sealing import Sealer

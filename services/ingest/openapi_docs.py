@@ -8,12 +8,12 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import TypeAdapter
 
-from services.http_errors import ERROR_REF
+from runtime.http_errors import ERROR_REF
 
 _COMPONENTS: dict[str, Any] = {}
 _REF = "#/components/schemas/{model}"
 
-ERROR = ERROR_REF  # services/http_errors.py: the one error body of both services
+ERROR = ERROR_REF  # runtime/http_errors.py: the one error body of both services
 ANSWERS: dict[int | str, dict[str, Any]] = {
     400: {"description": "Invalid JSON or field (see `pointer`)"},
     401: {"description": "Missing or unknown write key"},

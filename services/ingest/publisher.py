@@ -17,8 +17,8 @@ from aiokafka.producer.message_accumulator import BatchBuilder
 
 from schemas.events import Event, event_json
 from schemas.topics import RAW_EVENTS
-from services.ingest.metrics import PRODUCE_ERRORS, PRODUCE_SECONDS
 from services.ingest.rejections import KAFKA_UNAVAILABLE, Rejection
+from services.ingest.telemetry import PRODUCE_ERRORS, PRODUCE_SECONDS
 from services.settings import Settings
 
 log = logging.getLogger(__name__)

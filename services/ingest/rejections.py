@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 
 from pydantic import ValidationError
 
-from services.http_errors import error_body
+from runtime.http_errors import error_body
 
 # Reason codes form a closed set: they are metric label values and part of the API.
 MALFORMED_JSON = "malformed_json"

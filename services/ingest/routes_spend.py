@@ -14,12 +14,12 @@ from services.ingest.answers import json_response
 from services.ingest.auth import check_channel, presented_key
 from services.ingest.body import parse_storable_json, read_body
 from services.ingest.handling import Ingest
-from services.ingest.metrics import REQUESTS_REJECTED
 from services.ingest.openapi_docs import ANSWERS, request_body
 from services.ingest.publisher import Record
 from services.ingest.rejections import Rejection
 from services.ingest.routes import IngestDep
 from services.ingest.spend import SpendIn, csv_rows, json_rows, spend_records
+from services.ingest.telemetry import REQUESTS_REJECTED
 from services.settings import Settings
 
 ROUTE = "/v1/spend"

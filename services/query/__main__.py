@@ -2,7 +2,7 @@
 
 import uvicorn
 
-from services.logs import setup_logging
+from runtime.logs import setup_logging
 from services.query.app import create_app
 from services.settings import QUERY_SECRETS, get_settings, refuse_development_defaults
 
@@ -14,5 +14,5 @@ uvicorn.run(
     host=settings.host,
     port=settings.query_port,
     log_level=settings.log_level,
-    log_config=None,  # services.logs set the JSON lines up
+    log_config=None,  # runtime.logs set the JSON lines up
 )

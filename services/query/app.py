@@ -11,12 +11,12 @@ from aiokafka.client import AIOKafkaClient
 from aiokafka.errors import KafkaError
 from fastapi import Depends, FastAPI
 
-from alerts.http import health_check_router
-from funnel.stages import stage_order
+from alerts.worker.http import health_check_router
+from funnel.model.stages import stage_order
+from runtime.http_errors import install_error_format
+from runtime.logs import RequestIdMiddleware
+from runtime.ops_http import kafka_check, ops_router, postgres_check, storable_query
 from services.dashboard import dashboard_router
-from services.http_errors import install_error_format
-from services.logs import RequestIdMiddleware
-from services.ops_http import kafka_check, ops_router, postgres_check, storable_query
 from services.pii import PiiHasher
 from services.query import (
     costs_api,

@@ -8,8 +8,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from funnel import aggregates
-from funnel.costs import (
+from funnel.model.costs import (
     CostGroupBy,
     CostRow,
     Counts,
@@ -19,9 +18,10 @@ from funnel.costs import (
     month_share,
     total_row,
 )
-from funnel.metrics import FunnelStep, Period
-from funnel.queries import Segment
-from funnel.tiers import UNKNOWN_GROUP
+from funnel.model.maths import FunnelStep, Period
+from funnel.model.tiers import UNKNOWN_GROUP
+from funnel.store import aggregates
+from funnel.store.queries import Segment
 from services.query.auth import ReadAccess
 from services.query.csv_export import table_response
 from services.query.deps import PoolDep, SettingsDep

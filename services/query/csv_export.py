@@ -11,7 +11,7 @@ import orjson
 from fastapi import Request, Response
 from pydantic import BaseModel
 
-from services.ops_http import json_response
+from runtime.ops_http import json_response
 
 
 def wants_csv(request: Request) -> bool:

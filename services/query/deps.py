@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from funnel.stages import StageOrder
+from funnel.model.stages import StageOrder
 from services.settings import Settings
 
 

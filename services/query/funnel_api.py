@@ -9,11 +9,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from funnel import aggregates
-from funnel.metrics import FunnelStep, Period
-from funnel.queries import Segment
-from funnel.stages import DEFAULT_ORDER, StageOrder
-from services.ops_http import invalid_query, utc_or_422
+from funnel.model.maths import FunnelStep, Period
+from funnel.model.stages import DEFAULT_ORDER, StageOrder
+from funnel.store import aggregates
+from funnel.store.queries import Segment
+from runtime.ops_http import invalid_query, utc_or_422
 from services.query.auth import ReadAccess
 from services.query.csv_export import table_response
 from services.query.deps import PoolDep, StageOrderDep

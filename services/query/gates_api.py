@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from funnel import queries
+from funnel.store import queries
 from services.query.auth import PrincipalDep, ReadAccess
 from services.query.csv_export import table_response
 from services.query.deps import PoolDep

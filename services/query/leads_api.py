@@ -10,10 +10,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 
-from funnel import queries
-from funnel.queries import LeadFilter
+from funnel.store import queries
+from funnel.store.queries import LeadFilter
+from runtime.ops_http import invalid_query, json_response, utc_or_422
 from schemas.outgoing import Tier
-from services.ops_http import invalid_query, json_response, utc_or_422
 from services.query.auth import PrincipalDep, ReadAccess, visible
 from services.query.contacts import lead_contact, may_read_contact, without_contact_traits
 from services.query.csv_export import csv_header, csv_row, wants_csv

@@ -15,10 +15,10 @@ from aiokafka.errors import KafkaError
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel
 
+from runtime.ops_http import json_response
 from schemas.outgoing import PersonErased
 from schemas.topics import ERASURES
 from services.access import Principal, Role
-from services.ops_http import json_response
 from services.query.auth import PrincipalDep
 from services.query.deps import PoolDep
 from services.vault.erasure import (

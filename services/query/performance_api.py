@@ -10,14 +10,14 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query
 
-from funnel.periods import month_of, month_period
-from funnel.stages import StageOrder
-from performance import store
-from performance.kpi import RepKpi, months_back
-from performance.report import PointsRow, Sla, facts_by_month, streak, team_table
-from performance.rules import PointsRules, load_points
+from funnel.model.periods import month_of, month_period
+from funnel.model.stages import StageOrder
+from performance.model.kpi import RepKpi, months_back
+from performance.model.report import PointsRow, Sla, facts_by_month, streak, team_table
+from performance.model.rules import PointsRules, load_points
+from performance.store import points as store
+from runtime.http_errors import api_error
 from services.access import Principal
-from services.http_errors import api_error
 from services.query.auth import PrincipalDep, ReadAccess
 from services.query.deps import PoolDep, SettingsDep, StageOrderDep
 from services.query.performance_models import (

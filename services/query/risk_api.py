@@ -7,13 +7,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 
-from forecast.assess import Assessment, assess
-from funnel import queries
+from forecast.model.assess import Assessment, assess
+from forecast.store import latest_model, load_history
+from funnel.store import queries
 from services.query.auth import PrincipalDep, ReadAccess, visible
 from services.query.deps import PoolDep, SettingsDep
 from services.query.leads_api import ANSWERS, NOT_FOUND
 from services.query.risk_models import RiskPage
-from services.risk.store import latest_model, load_history
 from services.settings import Settings
 
 router = APIRouter(tags=["risk"], dependencies=[ReadAccess])

@@ -1,4 +1,4 @@
-"""`GET /v1/reps/{owner}/todos`: a rep's to-do list for a week (performance/todos.py)."""
+"""`GET /v1/reps/{owner}/todos`: a rep's to-do list for a week (performance/model/todos.py)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
-from performance.todo_store import rep_todos
-from performance.todos import Week, item
-from services.http_errors import api_error
-from services.ops_http import invalid_query
+from forecast.store import deals_at_risk
+from performance.model.todos import Week, item
+from performance.store.todos import rep_todos
+from runtime.http_errors import api_error
+from runtime.ops_http import invalid_query
 from services.query.auth import PrincipalDep, ReadAccess
 from services.query.deps import PoolDep, SettingsDep
-from services.risk.store import deals_at_risk
 
 ANSWERS: dict[int | str, dict[str, Any]] = {
     401: {"description": "no read token"},

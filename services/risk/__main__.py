@@ -11,9 +11,9 @@ import asyncpg
 import orjson
 
 from demo.plan import DemoConfig
-from forecast.training import Plan, TrainingError, train
+from forecast.model.training import Plan, TrainingError, train
+from forecast.store import latest_model, retrain
 from services.risk.demo import demo_history
-from services.risk.store import latest_model, retrain
 from services.settings import Settings
 
 

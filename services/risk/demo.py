@@ -9,9 +9,9 @@ from typing import Any
 
 from demo.dataset import build_dataset
 from demo.plan import DemoConfig, Post
-from forecast.features import Contact, History, Stay
-from funnel.intervals import stage_intervals
-from funnel.rows import StageChangeRow
+from forecast.model.features import Contact, History, Stay
+from funnel.model.intervals import stage_intervals
+from funnel.model.rows import StageChangeRow
 from schemas.events import CommunicationLoggedEvent, Event, SalesStageChangedEvent
 from services.ingest.crm import CommunicationIn, StageChangeIn, crm_event
 from services.ingest.envelope import Stamp

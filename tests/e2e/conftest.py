@@ -16,8 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from runtime.kafka_admin import ensure_topics
 from schemas.topics import ALL_TOPICS
-from services.kafka_admin import ensure_topics
 from services.settings import Settings
 from tests.conftest import drop_topics
 

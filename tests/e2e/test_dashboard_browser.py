@@ -547,9 +547,9 @@ def test_a_rep_token_lands_on_its_own_points_page_and_nowhere_else(
 async def _store_risk_model(settings: Any) -> str:
     """A hand-made model (risk rises with the silence since the last effective talk), stored
     as the newest: the page shows what the API scores, however the model was trained."""
-    from forecast.features import FEATURES
-    from forecast.model import RiskModel
-    from services.risk.store import save_model
+    from forecast.model.features import FEATURES
+    from forecast.model.logistic import RiskModel
+    from forecast.store import save_model
 
     weights = {"days_since_effective_contact": 1.5, "stay_vs_median": 0.5}
     model = RiskModel(

@@ -15,9 +15,9 @@ from demo.dataset import build_dataset
 from demo.feed import feed, wait_ready
 from demo.plan import DemoConfig
 from schemas.outgoing import LeadPromoted, Tier
-from scoring.clock import from_us
-from scoring.replay import Replay
-from scoring.rules import default_rules
+from scoring.model.clock import from_us
+from scoring.model.replay import Replay
+from scoring.model.rules import default_rules
 from services.ingest.rejections import Rejection
 from services.settings import DEV_READ_TOKEN, DEV_WRITE_KEY
 from tests.e2e.conftest import RunningSystem

@@ -12,10 +12,10 @@ import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from alerts.relay import AlertRelay
-from alerts.sweeper import Clock
-from alerts.worker import StaleDetector
-from funnel.rebuild import clone_schema, drop_schema
+from alerts.worker.relay import AlertRelay
+from alerts.worker.runner import StaleDetector
+from alerts.worker.sweeper import Clock
+from funnel.projector.rebuild import clone_schema, drop_schema
 from schemas.outgoing import Alert
 from schemas.topics import ALERTS, LEAD_EVENTS, LEAD_MERGES, PROMOTIONS, SALES_STAGES
 from services.settings import Settings

@@ -13,7 +13,7 @@ from aiokafka import AIOKafkaProducer
 from pydantic import BaseModel
 
 from funnel.projector import Projector
-from funnel.rebuild import clone_schema, drop_schema
+from funnel.projector.rebuild import clone_schema, drop_schema
 from schemas.events import SalesStageChangedEvent
 from schemas.outgoing import (
     LeadDemoted,

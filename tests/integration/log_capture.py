@@ -7,7 +7,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from services.logs import JsonLines
+from runtime.logs import JsonLines
 
 
 @contextmanager

@@ -37,7 +37,7 @@ from schemas.topics import (
     RAW_EVENTS,
     SALES_STAGES,
 )
-from scoring.topics import NURTURE
+from scoring.worker.topics import NURTURE
 from services.ingest.publisher import create_producer
 from services.settings import DEV_READ_TOKEN, Settings
 from tests.e2e.conftest import free_port

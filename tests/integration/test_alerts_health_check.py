@@ -11,9 +11,9 @@ import pytest
 from fastapi import FastAPI
 from prometheus_client import REGISTRY
 
-from alerts.http import health_check_router
+from alerts.worker.http import health_check_router
+from runtime.http_errors import install_error_handlers
 from schemas.outgoing import AlertKind
-from services.http_errors import install_error_handlers
 from services.settings import Settings
 from tests.funnel_factories import page_view
 from tests.integration.alerts_fixtures import (  # noqa: F401 (fixture)

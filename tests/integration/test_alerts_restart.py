@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from alerts import outbox_store, state_store
-from alerts.relay import AlertRelay
+from alerts.worker import outbox_store, state_store
+from alerts.worker.relay import AlertRelay
 from schemas.outgoing import Alert, AlertKind, Tier
 from services.settings import Settings
 from tests.funnel_factories import day, page_view, promoted

@@ -13,9 +13,9 @@ import pytest
 from aiohttp import web
 from prometheus_client import REGISTRY
 
-from alerts import outbox_store, state_store
-from alerts.delivery import SIGNATURE_HEADER, TIMESTAMP_HEADER, is_valid_signature
-from alerts.relay import AlertRelay
+from alerts.model.delivery import SIGNATURE_HEADER, TIMESTAMP_HEADER, is_valid_signature
+from alerts.worker import outbox_store, state_store
+from alerts.worker.relay import AlertRelay
 from schemas.outgoing import Alert, AlertKind, DeadLetter
 from schemas.topics import DEAD_LETTERS
 from services.settings import AlertWebhook, Settings

@@ -35,7 +35,7 @@ def promtool(*args: str) -> str:
 def defined_metrics() -> set[str]:
     """Every series name the services expose, as Prometheus sees them."""
     names = {"up"}
-    for package in ("services", "funnel", "scoring", "alerts"):
+    for package in ("services", "runtime", "funnel", "scoring", "alerts"):
         for path in (ROOT / package).rglob("*.py"):
             for kind, name in DEFINED.findall(path.read_text(encoding="utf-8")):
                 match kind:
@@ -126,7 +126,7 @@ UNITS = ("_seconds", "_records", "_bytes")  # what a histogram measures, in its 
 
 
 def test_metric_names_share_one_prefix_and_say_their_unit() -> None:
-    names = {name for package in ("services", "funnel", "scoring", "alerts")
+    names = {name for package in ("services", "runtime", "funnel", "scoring", "alerts")
              for path in (ROOT / package).rglob("*.py")
              for name in DEFINED.findall(path.read_text(encoding="utf-8"))}  # fmt: skip
     assert len(names) > 40

@@ -13,11 +13,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from funnel import aggregates, reference
-from funnel.periods import Period, days_in
-from funnel.queries import Segment
-from funnel.rebuild import clone_schema, drop_schema
-from funnel.stages import DEFAULT_ORDER, Outcome
+from funnel.model.periods import Period, days_in
+from funnel.model.stages import DEFAULT_ORDER, Outcome
+from funnel.projector.rebuild import clone_schema, drop_schema
+from funnel.store import aggregates, reference
+from funnel.store.queries import Segment
 
 pytestmark = pytest.mark.postgres
 

@@ -12,9 +12,9 @@ import httpx
 import orjson
 import pytest
 
+from runtime.kafka_admin import ensure_topics
 from schemas.topics import ALL_TOPICS
 from services.ingest import examples
-from services.kafka_admin import ensure_topics
 from services.settings import DEV_WRITE_KEY, Settings
 from tests.integration.test_ingest_support import RawTopic, free_port, running_ingest
 

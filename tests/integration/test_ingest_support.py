@@ -15,9 +15,9 @@ import orjson
 import uvicorn
 from kafka import KafkaConsumer, TopicPartition
 
+from runtime.kafka_admin import ensure_topics
 from schemas.topics import ALL_TOPICS, RAW_EVENTS
 from services.ingest.app import create_app
-from services.kafka_admin import ensure_topics
 from services.settings import Settings, WriteKey, sha256_hex
 
 WECHAT_KEY = "wk_test_wechat_only"

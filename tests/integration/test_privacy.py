@@ -24,7 +24,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from kafka.admin import KafkaAdminClient
 
-from funnel.rebuild import rebuild
+from funnel.projector.rebuild import rebuild
 from services.access import Role, add_token
 from services.ingest.app import create_app as create_ingest
 from services.settings import DEV_READ_TOKEN, DEV_WRITE_KEY, Settings

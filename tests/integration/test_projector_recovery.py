@@ -15,7 +15,7 @@ import httpx
 from prometheus_client import REGISTRY
 
 from funnel.projector import Projector
-from funnel.rebuild import clone_schema, rebuild
+from funnel.projector.rebuild import clone_schema, rebuild
 from services.settings import Settings
 from tests.e2e.conftest import free_port
 from tests.funnel_factories import day, page_view

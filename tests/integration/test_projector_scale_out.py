@@ -9,7 +9,7 @@ from collections.abc import Callable
 import asyncpg
 
 from funnel.projector import Projector
-from funnel.rebuild import clone_schema
+from funnel.projector.rebuild import clone_schema
 from services.settings import Settings
 from tests.integration.funnel_fixtures import bulk_scenario, dump, publish
 

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from funnel.rebuild import rebuild
+from funnel.projector.rebuild import rebuild
 from services.settings import DEV_READ_TOKEN, Settings
 from tests.integration.funnel_fixtures import project_all, query_client, scenario
 

@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from funnel.rebuild import rebuild
+from funnel.projector.rebuild import rebuild
 from schemas.outgoing import PersonErased, ResolvedEvent
 from schemas.topics import ERASURES
 from services.access import Role, add_token

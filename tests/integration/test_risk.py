@@ -13,13 +13,13 @@ import pytest
 
 from demo.dataset import Dataset, build_dataset
 from demo.plan import DemoConfig
-from forecast.assess import assess
-from forecast.features import History, open_snapshots
-from forecast.training import Plan
+from forecast.model.assess import assess
+from forecast.model.features import History, open_snapshots
+from forecast.model.training import Plan
+from forecast.store import latest_model, load_history, retrain
 from schemas.outgoing import AlertKind, ResolvedEvent
 from services.access import Role, add_token
 from services.ingest.rejections import Rejection
-from services.risk.store import latest_model, load_history, retrain
 from services.settings import DEV_READ_TOKEN, Settings
 from tests.integration.alerts_fixtures import (  # noqa: F401 (fixture)
     alerts_on_topic,

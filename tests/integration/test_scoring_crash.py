@@ -15,8 +15,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from schemas.events import Event
-from scoring.replay import Replay
-from scoring.rules import default_rules
+from scoring.model.replay import Replay
+from scoring.model.rules import default_rules
 from services.settings import Settings
 from tests.integration.scoring_fixtures import (  # noqa: F401 (fixtures)
     OutputReader,

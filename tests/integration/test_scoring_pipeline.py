@@ -11,8 +11,8 @@ import pytest
 
 from schemas.outgoing import LeadPromoted, Tier
 from schemas.topics import DEAD_LETTERS, RAW_EVENTS
-from scoring.replay import Replay
-from scoring.rules import default_rules
+from scoring.model.replay import Replay
+from scoring.model.rules import default_rules
 from services.settings import DEV_WRITE_KEY, Settings
 from tests.integration.scoring_fixtures import (  # noqa: F401 (fixtures)
     OutputReader,

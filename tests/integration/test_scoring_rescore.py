@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from scoring import rescore
-from scoring.rules import DEFAULT_RULES_PATH
-from scoring.topics import app_id
+from scoring.model.rules import DEFAULT_RULES_PATH
+from scoring.worker import rescore
+from scoring.worker.topics import app_id
 from services.settings import Settings
 from tests.integration.scoring_fixtures import (  # noqa: F401 (fixtures)
     ROOT,

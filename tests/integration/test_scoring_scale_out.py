@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from schemas.events import Event
-from scoring.replay import Replay
-from scoring.rules import default_rules
+from scoring.model.replay import Replay
+from scoring.model.rules import default_rules
 from services.settings import Settings
 from tests.e2e.conftest import free_port
 from tests.integration.scoring_fixtures import (  # noqa: F401 (fixtures)

@@ -8,9 +8,9 @@ from pathlib import Path
 import rocksdict
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from scoring.replay import Replay
-from scoring.rules import default_rules
-from scoring.topics import app_id
+from scoring.model.replay import Replay
+from scoring.model.rules import default_rules
+from scoring.worker.topics import app_id
 from services.settings import Settings
 from tests.integration.scoring_fixtures import (  # noqa: F401 (fixtures)
     OutputReader,

@@ -14,13 +14,13 @@ import random
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from funnel.tiers import FunnelStep, LeadTierHistory, tier_funnel
+from funnel.model.tiers import FunnelStep, LeadTierHistory, tier_funnel
 from schemas.events import Event
 from schemas.outgoing import LeadPromoted, Tier
-from scoring.clock import from_us
-from scoring.ledger import event_us
-from scoring.replay import Replay
-from scoring.rules import default_rules
+from scoring.model.clock import from_us
+from scoring.model.ledger import event_us
+from scoring.model.replay import Replay
+from scoring.model.rules import default_rules
 from services.settings import DEV_READ_TOKEN, Settings
 from tests.integration.funnel_fixtures import project_all, query_client
 from tests.integration.scoring_fixtures import (  # noqa: F401 (fixtures)

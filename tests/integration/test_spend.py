@@ -13,7 +13,7 @@ import orjson
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 
-from funnel.rebuild import rebuild
+from funnel.projector.rebuild import rebuild
 from schemas.outgoing import Tier
 from schemas.spend import spend_id_of
 from schemas.topics import SPEND

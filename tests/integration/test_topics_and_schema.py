@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncpg
 from kafka.admin import KafkaAdminClient
 
+from runtime.kafka_admin import ensure_topics
+from runtime.migrations import apply_migrations
 from schemas.topics import ALL_TOPICS, LEAD_SCORES, RAW_EVENTS
-from services.kafka_admin import ensure_topics
-from services.migrations import apply_migrations
 from tests.conftest import drop_topics
 
 

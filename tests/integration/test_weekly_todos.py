@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from alerts.checks import weekly_check
-from alerts.state_store import create_pool
+from alerts.worker.checks import weekly_check
+from alerts.worker.state_store import create_pool
 from schemas.events import parse_event
 from schemas.outgoing import ResolvedEvent, Tier
 from services.settings import DEV_READ_TOKEN, Settings

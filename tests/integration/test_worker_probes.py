@@ -8,9 +8,9 @@ import httpx
 
 from funnel.projector import Projector
 from funnel.projector.probes import readiness
-from services.ops_http import _failures
+from runtime.ops_http import _failures
+from runtime.worker_http import Heartbeat, serve_ops
 from services.settings import Settings
-from services.worker_http import Heartbeat, serve_ops
 from tests.e2e.conftest import free_port
 from tests.funnel_factories import day, page_view
 from tests.integration.funnel_fixtures import publish

@@ -1,18 +1,18 @@
 """The fold's event step as it was before the one-pass `ledger.accept`: advance, record, then
-score rule by rule, one state copy per step (and the reach times of scoring/reach.py). Kept as
+score rule by rule, one state copy per step (and the reach times of scoring/model/reach.py). Kept as
 the reference the property tests compare the fast path with (same states byte for byte, same
 emissions)."""
 
 from __future__ import annotations
 
 from schemas.events import Event
-from scoring.bounds import prune
-from scoring.engine import Admission, Emitted, admit
-from scoring.ledger import _bump, _fit, _interest, _plus, _recent, advance, event_us, total
-from scoring.reach import extend
-from scoring.rules import Rule, RuleSet
-from scoring.state import Contribution, LeadState, replace
-from scoring.transitions import settle
+from scoring.model.bounds import prune
+from scoring.model.crossings import settle
+from scoring.model.engine import Admission, Emitted, admit
+from scoring.model.ledger import _bump, _fit, _interest, _plus, _recent, advance, event_us, total
+from scoring.model.reach import extend
+from scoring.model.rules import Rule, RuleSet
+from scoring.model.state import Contribution, LeadState, replace
 
 
 def record(state: LeadState, event: Event, at_us: int, matched: list[Rule]) -> LeadState:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from functools import lru_cache
 
-from forecast.features import History
+from forecast.model.features import History
 from services.risk import demo
 from tests.unit.demo_factories import NOW
 

@@ -8,9 +8,9 @@ from itertools import count
 from typing import Any
 
 from schemas.events import Event, parse_event
-from scoring.engine import Emitted, apply
-from scoring.rules import RuleSet, default_rules, parse_rules
-from scoring.state import LeadState, new_lead
+from scoring.model.engine import Emitted, apply
+from scoring.model.rules import RuleSet, default_rules, parse_rules
+from scoring.model.state import LeadState, new_lead
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 _ids = count(1)

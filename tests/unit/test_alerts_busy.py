@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from alerts.busy import (
+from alerts.model.busy import (
     MOSTLY_INEFFECTIVE,
     STUCK_IN_FIRST_STAGE,
     BusyConfig,
@@ -15,9 +15,9 @@ from alerts.busy import (
     assess_owners,
     busy_alerts,
 )
-from funnel.metrics import StageInterval
-from funnel.periods import Period
-from funnel.stages import Outcome
+from funnel.model.maths import StageInterval
+from funnel.model.periods import Period
+from funnel.model.stages import Outcome
 from schemas.outgoing import AlertKind
 
 MARCH = Period(datetime(2024, 3, 1, tzinfo=UTC), datetime(2024, 4, 1, tzinfo=UTC))

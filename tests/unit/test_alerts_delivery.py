@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import orjson
 
-from alerts.delivery import (
+from alerts.model.delivery import (
     ALERT_ID_HEADER,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,

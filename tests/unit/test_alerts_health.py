@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from alerts.health import (
+from alerts.model.health import (
     HealthReport,
     HealthThresholds,
     Indicator,
@@ -18,8 +18,8 @@ from alerts.health import (
     health_alerts,
     health_check,
 )
-from funnel.metrics import LeadTierHistory, StageInterval
-from funnel.stages import Outcome
+from funnel.model.maths import LeadTierHistory, StageInterval
+from funnel.model.stages import Outcome
 from schemas.outgoing import AlertKind, Tier
 
 

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alerts.ordering import Held, release
-from alerts.signals import Interaction, Signal, StageMoved, TierChanged
-from alerts.stale import StaleConfig
-from alerts.tracking import TrackedLead, fold, fold_in_order
+from alerts.model.ordering import Held, release
+from alerts.model.signals import Interaction, Signal, StageMoved, TierChanged
+from alerts.model.stale import StaleConfig
+from alerts.model.tracking import TrackedLead, fold, fold_in_order
 from schemas.outgoing import Alert, AlertKind, Tier
 
 CONFIG = StaleConfig()

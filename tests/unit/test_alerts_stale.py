@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from alerts.stale import (
+from alerts.model.stale import (
     LeadActivity,
     StaleConfig,
     evaluate,

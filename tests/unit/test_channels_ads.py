@@ -10,10 +10,10 @@ import orjson
 import pytest
 
 from schemas.events import Channel
-from services.channels.ads_google import check_key, google_draft
-from services.channels.ads_meta import check_signature, meta_drafts, verify_subscription
-from services.channels.ads_push import check_signature as push_signature
-from services.channels.ads_push import push_draft
+from services.channels.ads.google import check_key, google_draft
+from services.channels.ads.meta import check_signature, meta_drafts, verify_subscription
+from services.channels.ads.push import check_signature as push_signature
+from services.channels.ads.push import push_draft
 from services.channels.config import AdPushProfile
 from services.channels.drafts import finish
 from services.ingest.envelope import Stamp

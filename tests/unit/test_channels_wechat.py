@@ -9,9 +9,9 @@ import pytest
 from wechatpy.utils import check_signature
 
 from services.channels.config import WechatAccount
-from services.channels.wechat_crypto import signature
-from services.channels.wechat_events import draft_of
-from services.channels.wechat_push import Account, open_push, verify_url
+from services.channels.wechat.crypto import signature
+from services.channels.wechat.events import draft_of
+from services.channels.wechat.push import Account, open_push, verify_url
 from services.ingest.rejections import Rejection
 from tests.unit.test_channels_support import (
     AES_KEY,

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from scoring.rules import default_rules
+from scoring.model.rules import default_rules
 from services.dashboard.history import score_history
 
 T0 = datetime(2026, 10, 1, 9, tzinfo=UTC)

@@ -8,8 +8,8 @@ import pytest
 
 from demo.catalog import STAGE_TARGETS
 from demo.opportunities import fit_mean
-from funnel.intervals import stage_intervals
-from funnel.metrics import stage_table
+from funnel.model.intervals import stage_intervals
+from funnel.model.maths import stage_table
 from schemas.events import SalesStageChangedEvent
 from services.risk.demo import stage_change_row
 from tests.unit.demo_factories import as_ingested, dataset

@@ -6,8 +6,8 @@ from collections import defaultdict
 
 from demo.journeys import LeadJourney
 from schemas.events import Event
-from scoring.engine import apply, new_lead
-from scoring.rules import default_rules
+from scoring.model.engine import apply, new_lead
+from scoring.model.rules import default_rules
 from tests.unit.demo_factories import as_ingested, dataset
 
 

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from funnel.costs import CostRow, MonthSpend, cost_rows, month_share, total_row
-from funnel.periods import Period
-from funnel.tiers import STEPS, FunnelStep
+from funnel.model.costs import CostRow, MonthSpend, cost_rows, month_share, total_row
+from funnel.model.periods import Period
+from funnel.model.tiers import STEPS, FunnelStep
 
 LEAD, MQL, SQL, OPP, WON = STEPS
 PERIOD = Period(datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 4, 16, tzinfo=UTC))

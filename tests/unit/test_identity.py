@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from schemas.events import Event
-from scoring.identity import Hop, lead_id_for, reconcile, resolve, start, step
+from scoring.model.identity import Hop, lead_id_for, reconcile, resolve, start, step
 from tests.unit.scoring_factories import at, event
 
 PHONE = "phone:" + "a" * 64

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from schemas.events import Event
 from schemas.outgoing import LeadsMerged
-from scoring.identity import reconcile, resolve, start, step
+from scoring.model.identity import reconcile, resolve, start, step
 from tests.unit.scoring_factories import T0, event
 
 PROPERTY_SETTINGS = settings(max_examples=100, deadline=None)

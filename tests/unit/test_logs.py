@@ -9,7 +9,7 @@ import httpx
 import orjson
 from fastapi import FastAPI
 
-from services.logs import REQUEST_ID, JsonLines, NoQueryStrings, RequestIdMiddleware
+from runtime.logs import REQUEST_ID, JsonLines, NoQueryStrings, RequestIdMiddleware
 
 
 def formatted(

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from funnel.rows import StageIntervalRow
-from performance.kpi import RepFacts, months_back, team_kpis, top_streak
-from performance.report import Sla, facts_by_month, streak, team_table
-from performance.rules import load_points
+from funnel.model.rows import StageIntervalRow
+from performance.model.kpi import RepFacts, months_back, team_kpis, top_streak
+from performance.model.report import Sla, facts_by_month, streak, team_table
+from performance.model.rules import load_points
 
 RULES = load_points()
 POLICY = RULES.kpi

@@ -11,12 +11,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from alerts.ordering import Held, release
-from alerts.signals import Rejected as AlertsRejected
-from alerts.signals import Source as AlertsSource
-from alerts.signals import TierChanged
-from alerts.signals import decode as alerts_decode
-from funnel.projection import Rejected, Source, SourceRecord, decode
+from alerts.model.ordering import Held, release
+from alerts.model.signals import Rejected as AlertsRejected
+from alerts.model.signals import Source as AlertsSource
+from alerts.model.signals import TierChanged
+from alerts.model.signals import decode as alerts_decode
+from funnel.model.projection import Rejected, Source, SourceRecord, decode
+from runtime import poison
 from schemas.outgoing import Tier
 from schemas.storable import (
     MAX_DEPTH,
@@ -25,7 +26,6 @@ from schemas.storable import (
     unstorable,
     unstorable_record,
 )
-from services import poison
 from services.ingest.body import parse_json, parse_storable_json, unstorable_value
 from services.ingest.rejections import Rejection
 

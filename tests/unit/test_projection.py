@@ -8,8 +8,8 @@ import orjson
 from hypothesis import given
 from hypothesis import strategies as st
 
-from funnel.intervals import opportunity_intervals
-from funnel.projection import (
+from funnel.model.intervals import opportunity_intervals
+from funnel.model.projection import (
     Fact,
     Rejected,
     Scored,
@@ -19,7 +19,7 @@ from funnel.projection import (
     fold,
     resolve_aliases,
 )
-from funnel.rows import LeadPatch, RowChanges, StageChangeRow
+from funnel.model.rows import LeadPatch, RowChanges, StageChangeRow
 from schemas.outgoing import ResolvedEvent, Tier
 from tests.funnel_factories import (
     communication,
@@ -317,7 +317,7 @@ def test_a_resolved_stage_change_and_its_bare_copy_keep_the_lead() -> None:
 
 
 def test_a_batch_locks_its_leads_and_opportunities_and_merges_lock_their_survivors() -> None:
-    from funnel.projection import survivor_keys, touched_keys
+    from funnel.model.projection import survivor_keys, touched_keys
     from tests.funnel_factories import stage_change
 
     facts = [page_view("L1", day(0)), stage_change("L2", "O7", "demo", day(1))]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from funnel.privacy import contact_rows, erased_in, without_erased
-from funnel.projection import Scored
+from funnel.model.privacy import contact_rows, erased_in, without_erased
+from funnel.model.projection import Scored
 from schemas.events import SealedContact
 from schemas.outgoing import PersonErased, Tier
 from tests.funnel_factories import day, merged, page_view, promoted, score

@@ -2,37 +2,16 @@
 
 from __future__ import annotations
 
-import ast
 import io
 from pathlib import Path
 
 import pytest
 
 from funnel.projector.store import LEAD_UPSERT
-from funnel.queries import decode_cursor, encode_cursor
-from services.progress import ProgressBar, render_progress
+from funnel.store.queries import decode_cursor, encode_cursor
+from runtime.progress import ProgressBar, render_progress
 
 ROOT = Path(__file__).resolve().parents[2]
-IO_PACKAGES = {"faust", "aiokafka", "kafka", "asyncpg", "psycopg", "fastapi", "prometheus_client"}
-
-
-def imported_packages(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            names.add(node.module)
-    return {name.split(".")[0] for name in names}
-
-
-PURE = ["funnel/projection.py", "funnel/rows.py", "funnel/intervals.py"]
-
-
-@pytest.mark.parametrize("module", PURE)
-def test_the_projection_core_imports_no_io(module: str) -> None:
-    assert imported_packages(ROOT / module).isdisjoint(IO_PACKAGES)
 
 
 def test_progress_line_shows_share_rate_and_eta() -> None:

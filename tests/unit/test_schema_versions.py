@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from funnel.stages import WON
+from funnel.model.stages import WON
 from schemas.events import (
     WON_STAGE,
     CommunicationLoggedEvent,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scoring.engine import apply, sweep
+from scoring.model.engine import apply, sweep
 from tests.unit.scoring_factories import at, demo, fold, form, page, rules_from
 
 CAPPED = rules_from(

@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 
 from schemas.events import Event
 from schemas.outgoing import LeadsMerged
-from scoring.codec import MSGPACK_V1, StateFormatError, decode, encode, is_merged
-from scoring.engine import merge, sweep, tombstone
-from scoring.rules import RuleSet, default_rules
-from scoring.state import LeadState, new_lead, replace, to_json
+from scoring.model.engine import merge, sweep, tombstone
+from scoring.model.rules import RuleSet, default_rules
+from scoring.model.state import LeadState, new_lead, replace, to_json
+from scoring.worker.codec import MSGPACK_V1, StateFormatError, decode, encode, is_merged
 from tests.unit.scoring_factories import at, demo, download, fold, form, page, video
 from tests.unit.test_scoring_properties import PROPERTY_SETTINGS, RULE_SETS, events
 

@@ -7,7 +7,16 @@ import re
 import pytest
 
 from schemas.outgoing import Tier
-from scoring.criteria import AllOf, AnyOf, Compare, CriteriaError, Facts, names, parse, satisfied
+from scoring.model.criteria import (
+    AllOf,
+    AnyOf,
+    Compare,
+    CriteriaError,
+    Facts,
+    names,
+    parse,
+    satisfied,
+)
 
 
 def facts(score: float = 0, tier: Tier = Tier.LEAD, **counts: int) -> Facts:

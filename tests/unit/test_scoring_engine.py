@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from schemas.outgoing import LeadDemoted, LeadPromoted, ScoreChanged, Tier
-from scoring.clock import to_us
-from scoring.engine import Admission, admit, apply, sweep, tombstone
-from scoring.rules import default_rules
-from scoring.state import from_json, new_lead, to_json
+from scoring.model.clock import to_us
+from scoring.model.engine import Admission, admit, apply, sweep, tombstone
+from scoring.model.rules import default_rules
+from scoring.model.state import from_json, new_lead, to_json
 from tests.unit.scoring_factories import (
     at,
     communication,

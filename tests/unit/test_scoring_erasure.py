@@ -5,11 +5,11 @@ from __future__ import annotations
 import random
 
 from schemas.outgoing import PersonErased
-from scoring.effects import Effects, Out, Overlay
-from scoring.folding import ERASED, Folder, Tables, erased, is_erased
-from scoring.messages import ForgetLead, ScoreEvent, decode_input, encode
-from scoring.resolving import Record
-from scoring.rules import default_rules
+from scoring.model.decider import ERASED, Folder, Tables, erased, is_erased
+from scoring.model.effects import Effects, Out, Overlay
+from scoring.model.messages import ForgetLead, ScoreEvent, decode_input, encode
+from scoring.model.resolving import Record
+from scoring.model.rules import default_rules
 from tests.unit.scoring_factories import T0, at, demo, form, page
 from tests.unit.test_scoring_streaming import Memory, partition_of
 

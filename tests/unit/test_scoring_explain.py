@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from scoring.explain import explain, explain_text
-from scoring.rules import default_rules
+from scoring.model.explain import explain, explain_text
+from scoring.model.rules import default_rules
 from tests.unit.scoring_factories import at, demo, download, fold, form, page
 
 RULES = default_rules()

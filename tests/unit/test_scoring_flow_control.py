@@ -1,4 +1,5 @@
-"""Fix 1 of scoring/faust_fixes.py: a resume clears the agents' queues only after a suspension.
+"""Fix 1 of scoring/worker/faust_fixes.py: a resume clears the agents' queues only after a
+suspension.
 
 Faust calls `flow_control.resume()` again once the tables are recovered, while records of the
 stream partitions are already queued; stock mode clears every queue on any resume, and those
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from mode.utils.queues import FlowControlEvent, FlowControlQueue
 
-from scoring.faust_fixes import FlowControl
+from scoring.worker.faust_fixes import FlowControl
 
 
 def _queue(flow: FlowControlEvent) -> FlowControlQueue[str]:

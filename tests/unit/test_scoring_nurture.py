@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from scoring.engine import sweep, tombstone
-from scoring.nurture import NurturePolicy, choose_pack, suggest_nurture
-from scoring.rules import RulesError, default_rules
-from scoring.state import replace
+from scoring.model.engine import sweep, tombstone
+from scoring.model.nurture import NurturePolicy, choose_pack, suggest_nurture
+from scoring.model.rules import RulesError, default_rules
+from scoring.model.state import replace
 from tests.unit.scoring_factories import at, demo, download, fold, page, rules_from
 
 RULES = default_rules()

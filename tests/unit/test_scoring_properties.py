@@ -11,11 +11,11 @@ from hypothesis import strategies as st
 
 from schemas.events import EVENT_TYPES, Event
 from schemas.outgoing import LeadDemoted, LeadPromoted, LeadsMerged, Tier
-from scoring.clock import DAY_US, to_us
-from scoring.criteria import RANK, TIER_ORDER, Facts, satisfied
-from scoring.engine import Admission, Emitted, admit, apply, evaluate, merge, sweep
-from scoring.rules import RuleSet, default_rules
-from scoring.state import LeadState, from_json, new_lead, replace, to_json
+from scoring.model.clock import DAY_US, to_us
+from scoring.model.criteria import RANK, TIER_ORDER, Facts, satisfied
+from scoring.model.engine import Admission, Emitted, admit, apply, evaluate, merge, sweep
+from scoring.model.rules import RuleSet, default_rules
+from scoring.model.state import LeadState, from_json, new_lead, replace, to_json
 from tests.unit import reference_fold as reference
 from tests.unit.scoring_factories import T0, event, fold, rules_from
 

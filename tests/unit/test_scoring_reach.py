@@ -1,4 +1,4 @@
-"""Reach times (scoring/reach.py): when a lead's own timeline first met each tier.
+"""Reach times (scoring/model/reach.py): when a lead's own timeline first met each tier.
 
 The definition (docs/metrics.md, "Tier funnel"): order the lead's events by (event time, id); a
 tier is reached at the first event after which the events so far, valued at that event's time,
@@ -13,12 +13,12 @@ from hypothesis import strategies as st
 
 from schemas.events import Event
 from schemas.outgoing import LeadPromoted, LeadsMerged, Tier
-from scoring.criteria import RANK
-from scoring.engine import Emitted, merge
-from scoring.ledger import event_us
-from scoring.reach import met
-from scoring.rules import RuleSet
-from scoring.state import LeadState, new_lead
+from scoring.model.criteria import RANK
+from scoring.model.engine import Emitted, merge
+from scoring.model.ledger import event_us
+from scoring.model.reach import met
+from scoring.model.rules import RuleSet
+from scoring.model.state import LeadState, new_lead
 from tests.unit.scoring_factories import at, demo, event, fold, form, page, rules_from
 from tests.unit.test_scoring_properties import PROPERTY_SETTINGS, RULE_SETS, events, near_a_bar
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from scoring.rules import RulesError, default_rules, load_rules, parse_rules
+from scoring.model.rules import RulesError, default_rules, load_rules, parse_rules
 from tests.unit.scoring_factories import rules_from
 
 DOCS = Path(__file__).parents[2] / "docs" / "scoring.md"

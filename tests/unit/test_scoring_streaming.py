@@ -11,14 +11,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from schemas.events import Event, event_json
-from scoring.due import DueIndex
-from scoring.effects import Effects, Out, Overlay
-from scoring.folding import Folder, Tables
-from scoring.messages import ScoreEvent, SweepLeads, decode_input, encode
-from scoring.replay import Replay
-from scoring.resolving import Record, Resolver
-from scoring.rules import default_rules
-from scoring.state import LeadState
+from scoring.model.decider import Folder, Tables
+from scoring.model.due import DueIndex
+from scoring.model.effects import Effects, Out, Overlay
+from scoring.model.messages import ScoreEvent, SweepLeads, decode_input, encode
+from scoring.model.replay import Replay
+from scoring.model.resolving import Record, Resolver
+from scoring.model.rules import default_rules
+from scoring.model.state import LeadState
 from tests.unit.scoring_factories import T0, at, demo, download, event, form, page, stage, video
 
 RULES = default_rules()

@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from scoring.web import _auth_failure, lead_score
+from scoring.worker.web import _auth_failure, lead_score
 from services.settings import DEV_READ_TOKEN, Settings
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from runtime.migrations import yoyo_url
 from schemas.topics import ALL_TOPICS, DEAD_LETTERS, LEAD_SCORES, RAW_EVENTS
-from services.migrations import yoyo_url
 from services.settings import DEV_READ_TOKEN, DEV_WRITE_KEY, Settings, sha256_hex
 
 ENV_EXAMPLE = Path(__file__).resolve().parents[2] / ".env.example"

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from funnel.projection import Rejected, Source, SourceRecord, decode, fold
+from funnel.model.projection import Rejected, Source, SourceRecord, decode, fold
 from schemas.events import Channel
 from schemas.spend import SpendRecorded
 

@@ -1,4 +1,5 @@
-"""Stage gates (funnel/gates.py): what a move into a stage lacked, judged only where it can be."""
+"""Stage gates (funnel/model/gates.py): what a move into a stage lacked, judged only where it
+can be."""
 
 from __future__ import annotations
 
@@ -10,12 +11,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from alerts.measures import updates_on_time
-from funnel.gates import GatesError, check_stages, judged, load_gates, parse_gates
-from funnel.intervals import opportunity_intervals
-from funnel.periods import Period
-from funnel.rows import StageChangeRow
-from funnel.stages import DEFAULT_ORDER, stage_order
+from alerts.model.measures import updates_on_time
+from funnel.model.gates import GatesError, check_stages, judged, load_gates, parse_gates
+from funnel.model.intervals import opportunity_intervals
+from funnel.model.periods import Period
+from funnel.model.rows import StageChangeRow
+from funnel.model.stages import DEFAULT_ORDER, stage_order
 
 GATES = parse_gates(
     """

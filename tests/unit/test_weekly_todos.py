@@ -1,4 +1,4 @@
-"""The weekly to-do list (performance/todos.py): what a rep has to do in an ISO week."""
+"""The weekly to-do list (performance/model/todos.py): what a rep has to do in an ISO week."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from performance.todos import (
+from performance.model.todos import (
     AtRisk,
     NextStep,
     PastGate,

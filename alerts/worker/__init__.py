@@ -1,0 +1,1 @@
+"""The alerts worker's adapters: consumer loop, checks, state and outbox stores, relay, webhooks."""

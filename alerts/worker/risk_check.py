@@ -1,0 +1,50 @@
+"""The periodic churn-risk check: score the open deals, alert each once per crossing of the bar."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from alerts.worker import outbox_store
+from forecast.model.alerts import crossings
+from forecast.model.assess import assess
+from forecast.store import latest_model, load_history
+from schemas.outgoing import Alert
+from services.settings import Settings
+
+log = logging.getLogger("alerts.risk")
+Connection = outbox_store.Connection
+
+
+async def run_risk_check(conn: Connection, settings: Settings, at: datetime) -> list[Alert]:
+    """Score every deal open at `at` with the newest model; returns the alerts newly raised.
+
+    The crossings, their alerts and the ended crossings commit in one transaction; a second
+    worker checking at once inserts no crossing the first did, so raises nothing twice.
+    """
+    async with conn.transaction():
+        model = await latest_model(conn, settings.funnel_schema)
+        if model is None:
+            return []
+        history = await load_history(conn, settings.funnel_schema)
+        rows = await conn.fetch("SELECT opportunity_id, crossed_at FROM risk_crossings")
+        found = crossings(assess(model, history, at), dict(rows), settings.risk_alert_bar, at)
+        await conn.execute(
+            "DELETE FROM risk_crossings WHERE opportunity_id = ANY($1::text[])", list(found.ended)
+        )
+        started = {a.snapshot.opportunity_id: a for a in found.started}
+        inserted = await conn.fetch(
+            "INSERT INTO risk_crossings (opportunity_id, crossed_at, risk, model_version)"
+            " SELECT x.id, $2, x.risk, $3 FROM unnest($1::text[], $4::float8[]) AS x(id, risk)"
+            " ON CONFLICT (opportunity_id) DO NOTHING RETURNING opportunity_id",
+            list(started),
+            at,
+            model.version,
+            [a.risk for a in started.values()],
+        )
+        mine = {row["opportunity_id"] for row in inserted}
+        fresh = await outbox_store.enqueue(conn, [a for a in found.alerts if a.subject in mine])
+    if fresh or found.ended:
+        log.info("risk check at %s: %d deal(s) crossed the bar, %d fell back", at, len(fresh),
+                 len(found.ended))  # fmt: skip
+    return fresh

@@ -1,0 +1,1 @@
+"""The churn-risk model: features, examples, logistic regression, assessment (no I/O)."""

@@ -1,0 +1,32 @@
+"""The risk of every open opportunity at a moment, with its top reasons. Pure, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from forecast.model.features import History, Snapshot, open_snapshots
+from forecast.model.logistic import Reason, RiskModel, reasons
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """One open opportunity's risk of being lost within the model's horizon, and why."""
+
+    snapshot: Snapshot
+    risk: float
+    reasons: tuple[Reason, ...]
+    model_version: str
+
+    def is_at_risk(self, bar: float) -> bool:
+        """Whether the risk reaches the bar."""
+        return self.risk >= bar
+
+
+def assess(model: RiskModel, history: History, at: datetime, top: int = 3) -> list[Assessment]:
+    """Every opportunity open at `at`, riskiest first (ties by opportunity id)."""
+    found = [
+        Assessment(shot, model.risk(shot), tuple(reasons(model, shot, top)), model.version)
+        for shot in open_snapshots(history, at)
+    ]
+    return sorted(found, key=lambda a: (-a.risk, a.snapshot.opportunity_id))

@@ -1,0 +1,110 @@
+"""The risk model's inputs from the funnel read models, and its versions in public.risk_models."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from forecast.model.assess import assess
+from forecast.model.features import Contact, History, Stay
+from forecast.model.logistic import RiskModel
+from forecast.model.training import Plan, train
+from funnel.store.queries import plain_schema
+from performance.model.todos import AtRisk
+
+Connection = Any  # an asyncpg connection or pool (untyped)
+# The lead's own behaviour: what the CRM records (stages, communications, feedback) is not.
+ACTIVITY = "channel <> 'crm'"
+
+
+async def load_history(conn: Connection, schema: str, open_only: bool = False) -> History:
+    """Every stay; communications and lead activity of every opportunity's lead, or with
+    `open_only` of the leads with an opportunity open now (enough to score them now)."""
+    s = plain_schema(schema)
+    stays = tuple(
+        Stay(*row)
+        for row in await conn.fetch(
+            "SELECT opportunity_id, lead_id, stage, entered_at, exited_at, outcome, owner, amount"
+            f" FROM {s}.stage_intervals ORDER BY opportunity_id, seq"
+        )
+    )
+    leads = sorted(
+        {st.lead_id for st in stays if st.lead_id and (st.exited_at is None or not open_only)}
+    )
+    contacts = tuple(
+        Contact(*row)
+        for row in await conn.fetch(
+            "SELECT lead_id, opportunity_id, occurred_at, is_effective"
+            f" FROM {s}.communications WHERE lead_id = ANY($1::text[])",
+            leads,
+        )
+    )
+    activity: dict[str, list[datetime]] = defaultdict(list)
+    for lead_id, at in await conn.fetch(
+        f"SELECT lead_id, occurred_at FROM {s}.lead_events"
+        f" WHERE lead_id = ANY($1::text[]) AND {ACTIVITY} ORDER BY occurred_at",
+        leads,
+    ):
+        activity[lead_id].append(at)
+    return History(stays, contacts, {k: tuple(v) for k, v in activity.items()})
+
+
+async def save_model(conn: Connection, model: RiskModel, source: str) -> bool:
+    """Store a trained version; False when that very version is stored already."""
+    stored = await conn.fetchval(
+        "INSERT INTO public.risk_models (version, source, trained_at, model)"
+        " VALUES ($1, $2, $3, $4::jsonb) ON CONFLICT (version) DO NOTHING RETURNING version",
+        model.version,
+        source,
+        model.trained_at,
+        orjson.dumps(model.to_json()).decode(),
+    )
+    return stored is not None
+
+
+async def latest_model(conn: Connection, source: str) -> RiskModel | None:
+    """The newest model trained on the funnel schema `source`, or None before any training."""
+    data = await conn.fetchval(
+        "SELECT model FROM public.risk_models WHERE source = $1"
+        " ORDER BY trained_at DESC, version DESC LIMIT 1",
+        source,
+    )
+    return None if data is None else RiskModel.from_json(orjson.loads(data))
+
+
+async def retrain(
+    conn: Connection, source: str, plan: Plan, end: datetime, trained_at: datetime
+) -> RiskModel:
+    """Train on the read models of the funnel schema `source` and store the new version;
+    TrainingError when the history cannot train one."""
+    model = train(await load_history(conn, source), end, trained_at, plan)
+    await save_model(conn, model, source)
+    return model
+
+
+async def deals_at_risk(
+    conn: Connection, schema: str, at: datetime, bar: float
+) -> dict[str, list[AtRisk]]:
+    """Per owner, the open opportunities the newest model puts at or above the bar at `at`
+    (none before a model is trained): a source of the weekly to-do lists."""
+    model = await latest_model(conn, schema)
+    if model is None:
+        return {}
+    history = await load_history(conn, schema)
+    risky = [a for a in assess(model, history, at) if a.is_at_risk(bar)]
+    leads = sorted({a.snapshot.lead_id for a in risky if a.snapshot.lead_id})
+    s = plain_schema(schema)
+    owners = dict(
+        await conn.fetch(f"SELECT lead_id, owner FROM {s}.leads WHERE lead_id = ANY($1)", leads)
+    )
+    found: dict[str, list[AtRisk]] = defaultdict(list)
+    for a in risky:
+        shot = a.snapshot
+        owner = owners.get(shot.lead_id) or shot.owner
+        if owner:
+            reasons = tuple(reason.text for reason in a.reasons)
+            found[owner].append(AtRisk(shot.opportunity_id, shot.lead_id, a.risk, reasons))
+    return dict(found)

@@ -1,0 +1,1 @@
+"""The funnel model: stages, tiers, periods, projection decisions and the funnel maths (no I/O)."""

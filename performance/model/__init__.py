@@ -1,0 +1,1 @@
+"""Rep performance model: points rules, KPI, awards, weekly to-dos (no I/O)."""

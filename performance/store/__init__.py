@@ -1,0 +1,1 @@
+"""SQL of rep performance: activity points and the weekly to-do sources."""

@@ -1,0 +1,1 @@
+"""The scoring model: rules, the fold and its decisions, as pure functions (no I/O)."""

@@ -1,0 +1,94 @@
+"""Contracts of the scoring worker's internal topics: identity hops and the per-lead inputs."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+from pydantic import AwareDatetime, Field, PlainSerializer, PlainValidator, TypeAdapter
+
+from schemas.events import Contract, Event
+from schemas.outgoing import LeadsMerged
+from scoring.model.identity import Hop
+from scoring.model.state import LeadState
+
+
+def _state(value: object) -> LeadState:
+    return value if isinstance(value, LeadState) else msgspec.convert(value, LeadState)
+
+
+# A lead state inside a pydantic message: the same JSON document as `scoring.model.state.to_json`.
+StateField = Annotated[
+    LeadState,
+    PlainValidator(_state),
+    PlainSerializer(msgspec.to_builtins, return_type=dict[str, object]),
+]
+
+
+class IdentityHop(Contract):
+    """An event on its way through its identity keys; keyed by `event.identities.keys()[index]`."""
+
+    hop: Hop
+    index: int = Field(ge=0)
+    event: Event
+
+
+class ScoreEvent(Contract):
+    """A resolved event for the lead it is keyed by (or forwarded there from a merged lead)."""
+
+    kind: Literal["event"] = "event"
+    lead_id: str
+    event: Event
+
+
+class MergeLead(Contract):
+    """Keyed by the MERGED lead: hand its state over to the survivor, then forward."""
+
+    kind: Literal["merge"] = "merge"
+    merge: LeadsMerged
+
+
+class AbsorbLead(Contract):
+    """Keyed by the survivor: the merged lead's state to fold in with `engine.merge`."""
+
+    kind: Literal["absorb"] = "absorb"
+    merge: LeadsMerged
+    state: StateField
+    identities: tuple[str, ...] = ()
+
+
+class SweepLeads(Contract):
+    """A logged timer tick for one partition: sweep these leads as of `now` (replayable)."""
+
+    kind: Literal["sweep"] = "sweep"
+    now: AwareDatetime
+    lead_ids: tuple[str, ...]
+
+
+class ForgetLead(Contract):
+    """Keyed by an erased lead: forget its state for good (a `PersonErased`, fanned out)."""
+
+    kind: Literal["forget"] = "forget"
+    lead_id: str
+    erasure_id: str
+
+
+LeadInput = Annotated[
+    ScoreEvent | MergeLead | AbsorbLead | SweepLeads | ForgetLead, Field(discriminator="kind")
+]
+LEAD_INPUT: TypeAdapter[LeadInput] = TypeAdapter(LeadInput)
+
+
+def encode(message: IdentityHop | LeadInput) -> bytes:
+    """JSON bytes of an internal message."""
+    return message.model_dump_json(exclude_none=True).encode()
+
+
+def decode_input(value: bytes) -> LeadInput:
+    """A lead input from its JSON bytes; raises pydantic.ValidationError."""
+    return LEAD_INPUT.validate_json(value)
+
+
+def decode_hop(value: bytes) -> IdentityHop:
+    """An identity hop from its JSON bytes; raises pydantic.ValidationError."""
+    return IdentityHop.model_validate_json(value)

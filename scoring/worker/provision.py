@@ -1,0 +1,43 @@
+"""Creating the scoring worker's topics from their declarations, partitioned like events.raw."""
+
+from __future__ import annotations
+
+from kafka.admin import KafkaAdminClient
+
+from runtime.kafka_admin import ensure_topics
+from schemas.topics import ALL_TOPICS, RAW_EVENTS
+from scoring.worker.topics import INTERNAL_TOPICS, NURTURE, app_id
+from services.settings import Settings
+
+
+def partition_counts(bootstrap: str, names: list[str]) -> dict[str, int]:
+    """How many partitions each existing topic has."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        described = admin.describe_topics(names)
+    finally:
+        admin.close()
+    return {item["name"]: len(item["partitions"]) for item in described if item["partitions"]}
+
+
+def prepare_topics(settings: Settings) -> int:
+    """Create the declared topics that are missing; the internal ones like events.raw's."""
+    raw = RAW_EVENTS.name(settings.topic_prefix)
+    ensure_topics(
+        settings.kafka_bootstrap,
+        [*ALL_TOPICS, NURTURE],
+        settings.topic_prefix,
+        settings.topic_partitions,
+        settings.topic_replication,
+    )
+    partitions = partition_counts(settings.kafka_bootstrap, [raw])[raw]
+    internal = app_id(settings.topic_prefix, settings.scoring_generation)
+    ensure_topics(
+        settings.kafka_bootstrap, INTERNAL_TOPICS, internal, partitions, settings.topic_replication
+    )
+    names = [spec.name(internal) for spec in INTERNAL_TOPICS]
+    counts = partition_counts(settings.kafka_bootstrap, names)
+    wrong = {name: n for name, n in counts.items() if n != partitions}
+    if wrong:
+        raise SystemExit(f"scoring: {raw} has {partitions} partitions but {wrong}; they must match")
+    return partitions

@@ -1,0 +1,1 @@
+"""Ad-platform lead webhooks: Google, Meta and the Chinese clue pushes."""

@@ -1,0 +1,1 @@
+"""WeChat official account callbacks: signatures, decryption, safe XML, events."""
