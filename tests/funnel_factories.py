@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from schemas.events import Event, parse_event
@@ -15,14 +15,13 @@ from schemas.outgoing import (
     ScoreChanged,
     Tier,
 )
+from tests.helpers import days_from
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 _ids = itertools.count(1)
 
 
-def day(n: float) -> datetime:
-    """T0 plus n days."""
-    return T0 + timedelta(days=n)
+day = days_from(T0)
 
 
 def event(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 import uuid
@@ -19,16 +18,10 @@ from runtime.kafka_admin import ensure_topics
 from schemas.topics import ALL_TOPICS, RAW_EVENTS
 from services.ingest.app import create_app
 from services.settings import Settings, WriteKey, sha256_hex
+from tests.helpers import free_port
 
 WECHAT_KEY = "wk_test_wechat_only"
 SLOW_KEY = "wk_test_two_per_second"
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def own_topics(kafka_bootstrap: str) -> Settings:

@@ -12,6 +12,7 @@ from alerts.model.signals import Interaction, Signal, StageMoved, TierChanged
 from alerts.model.stale import StaleConfig
 from alerts.model.tracking import TrackedLead, fold, fold_in_order
 from schemas.outgoing import Alert, AlertKind, Tier
+from tests.helpers import days_from
 
 CONFIG = StaleConfig()
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -21,8 +22,7 @@ Partition = tuple[str, int]
 Log = dict[Partition, list[Held]]
 
 
-def day(n: float) -> datetime:
-    return T0 + timedelta(days=n)
+day = days_from(T0)
 
 
 def log_of(**partitions: list[Signal | None]) -> Log:

@@ -17,13 +17,13 @@ from alerts.model.stale import (
     stale_at,
 )
 from schemas.outgoing import Alert, AlertKind, Tier
+from tests.helpers import days_from
 
 T0 = datetime(2024, 3, 1, tzinfo=UTC)
 SECOND = timedelta(seconds=1)
 
 
-def day(n: float) -> datetime:
-    return T0 + timedelta(days=n)
+day = days_from(T0)
 
 
 def mql_lead(last_activity: float = 0, owner: str = "wang") -> LeadActivity:

@@ -12,13 +12,13 @@ from alerts.model.stale import StaleConfig
 from alerts.model.tracking import TrackedLead, fold, new_lead, sweep
 from schemas.outgoing import AlertKind, Tier
 from tests.funnel_factories import communication, event, merged, page_view, promoted, stage_change
+from tests.helpers import days_from
 
 CONFIG = StaleConfig()
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
-def day(n: float) -> datetime:
-    return T0 + timedelta(days=n)
+day = days_from(T0)
 
 
 def signals_of(source: Source, *messages: object) -> list:
