@@ -10,8 +10,7 @@ from zoneinfo import ZoneInfo
 from alerts.model.busy import assess_owners, busy_alerts
 from alerts.model.health import HealthReport, Status, health_alerts, health_check
 from alerts.model.schedule import last_closed_month
-from alerts.worker import outbox_store
-from alerts.worker import telemetry as metrics
+from alerts.worker import outbox_store, telemetry
 from forecast.store import deals_at_risk
 from funnel.model.periods import month_period
 from funnel.model.stages import stage_order
@@ -86,9 +85,9 @@ def _export(report: HealthReport) -> None:
     _exported.add(report.month)
     for indicator in report.indicators:
         if indicator.value is not None:
-            metrics.CHECK_VALUE.labels(str(indicator.name)).set(indicator.value)
-        metrics.CHECK_ALARM.labels(str(indicator.name)).set(int(indicator.status is Status.RED))
-    metrics.CHECK_RUN_AT.set(time.time())
+            telemetry.CHECK_VALUE.labels(str(indicator.name)).set(indicator.value)
+        telemetry.CHECK_ALARM.labels(str(indicator.name)).set(int(indicator.status is Status.RED))
+    telemetry.CHECK_RUN_AT.set(time.time())
 
 
 async def run_due_checks(conn: Connection, settings: Settings, watermark: datetime) -> list[Alert]:

@@ -11,8 +11,7 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 
-from alerts.worker import outbox_store
-from alerts.worker import telemetry as metrics
+from alerts.worker import outbox_store, telemetry
 from alerts.worker.outbox_store import Published
 from alerts.worker.webhooks import WebhookDeliverer
 from schemas.topics import ALERTS
@@ -80,10 +79,10 @@ class AlertRelay:
                     await outbox_store.mark_published(conn, published, self._routes(rows))
                 kinds = {row.alert_id: row.kind for row in rows}
                 for done in published:
-                    metrics.PUBLISHED.labels(kinds[done.alert_id]).inc()
+                    telemetry.PUBLISHED.labels(kinds[done.alert_id]).inc()
                 if failure is not None:  # the rest stay pending, tried again on the next round
                     raise failure
-            metrics.OUTBOX_PENDING.set(await outbox_store.count_pending(conn))
+            telemetry.OUTBOX_PENDING.set(await outbox_store.count_pending(conn))
         return len(rows)
 
     async def _send(

@@ -26,8 +26,7 @@ from alerts.model.signals import (
     unresolved_opportunities,
 )
 from alerts.model.signals import Rejected as RejectedRecord
-from alerts.worker import outbox_store, state_store
-from alerts.worker import telemetry as metrics
+from alerts.worker import outbox_store, state_store, telemetry
 from alerts.worker.sweeper import Clock, Sweeper, count_raised, lagging_clock
 from funnel.projector.privacy_store import erased_among
 from runtime import poison
@@ -205,7 +204,7 @@ class StaleDetector:
         with contextlib.suppress(KafkaError):  # for lag tools only; the database is the truth
             await self.consumer.commit(released.positions)
         count_raised(fresh, self.raised)
-        metrics.BATCH_SECONDS.labels("batch").observe(time.perf_counter() - started)
+        telemetry.BATCH_SECONDS.labels("batch").observe(time.perf_counter() - started)
         return len(applied)
 
     async def _commit(
@@ -250,7 +249,7 @@ class StaleDetector:
             )
             await self._dead_letter([refused], "refused")
             await state_store.save_positions(conn, self.name, {key: held.offset + 1})
-        metrics.RECORDS.labels(self._sources[tp.topic], "dead_letter").inc()
+        telemetry.RECORDS.labels(self._sources[tp.topic], "dead_letter").inc()
 
     async def _dead_letter(self, records: list[Poisoned], reason: str) -> None:
         if self._producer is None:
@@ -276,14 +275,14 @@ class StaleDetector:
             for message in messages:
                 decoded = decode(source, message.value)
                 if isinstance(decoded, RejectedRecord):
-                    metrics.RECORDS.labels(source, "rejected").inc()
+                    telemetry.RECORDS.labels(source, "rejected").inc()
                     held.append(Held(message.offset, (), message.value, decoded.reason))
                     continue
-                metrics.RECORDS.labels(source, "applied").inc()
+                telemetry.RECORDS.labels(source, "applied").inc()
                 for signal in decoded:
                     if isinstance(signal, TierChanged):
                         direction = "promoted" if signal.promoted else "demoted"
-                        metrics.PROMOTIONS_SEEN.labels(direction, signal.tier).inc()
+                        telemetry.PROMOTIONS_SEEN.labels(direction, signal.tier).inc()
                 held.append(Held(message.offset, tuple(decoded), message.value))
 
     async def _fold(self, conn: state_store.Connection, signals: list[Signal]) -> list[Alert]:
@@ -315,7 +314,7 @@ class StaleDetector:
                 behind = None
                 continue
             lag = max(0, end - await self.consumer.position(tp))
-            metrics.LAG.labels(tp.topic, str(tp.partition)).set(lag)
+            telemetry.LAG.labels(tp.topic, str(tp.partition)).set(lag)
             behind = None if behind is None else behind + lag
             if lag == 0:
                 settled.add(tp)

@@ -9,8 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from alerts.model import tracking
-from alerts.worker import checks, outbox_store, state_store
-from alerts.worker import telemetry as metrics
+from alerts.worker import checks, outbox_store, state_store, telemetry
 from alerts.worker.risk_check import run_risk_check
 from schemas.outgoing import Alert
 from services.settings import Settings
@@ -27,7 +26,7 @@ def lagging_clock(lateness: timedelta) -> Clock:
 def count_raised(fresh: list[Alert], raised: asyncio.Event) -> None:
     """Count new alerts by kind and wake the relay when there are any."""
     for alert in fresh:
-        metrics.RAISED.labels(str(alert.kind)).inc()
+        telemetry.RAISED.labels(str(alert.kind)).inc()
     if fresh:
         raised.set()
 
@@ -53,7 +52,7 @@ class Sweeper:
             interval = self.settings.alerts_sweep_interval_seconds
             if now is None and last == judged_at and time.monotonic() - at < interval:
                 return []  # nothing can have become stale since: event time stood still
-            metrics.WATERMARK.set(judged_at.timestamp())
+            telemetry.WATERMARK.set(judged_at.timestamp())
             fresh = await self._flag(conn, judged_at)
             fresh += await checks.run_due_checks(conn, self.settings, judged_at)
             fresh += await self._risk(conn, judged_at, forced=now is not None)
@@ -61,7 +60,7 @@ class Sweeper:
             flagged = await conn.fetchval(
                 "SELECT count(*) FROM lead_activity WHERE alerted_idle_since IS NOT NULL"
             )
-            metrics.STALE_LEADS.set(flagged)
+            telemetry.STALE_LEADS.set(flagged)
         count_raised(fresh, self.raised)
         return fresh
 
@@ -84,6 +83,6 @@ class Sweeper:
                 judged, alerts = tracking.sweep(due, now, config)
                 await state_store.save_leads(conn, judged, config)  # due_at under this config
                 fresh += await outbox_store.enqueue(conn, alerts)
-            metrics.BATCH_SECONDS.labels("sweep").observe(time.perf_counter() - started)
+            telemetry.BATCH_SECONDS.labels("sweep").observe(time.perf_counter() - started)
             if len(due) < SWEEP_ROWS:
                 return fresh

@@ -13,8 +13,7 @@ from aiokafka import AIOKafkaProducer
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from alerts.model.delivery import build_request, wecom_accepted
-from alerts.worker import outbox_store
-from alerts.worker import telemetry as metrics
+from alerts.worker import outbox_store, telemetry
 from schemas.outgoing import Alert, DeadLetter
 from schemas.topics import DEAD_LETTERS
 from services.settings import AlertWebhook, Settings
@@ -61,7 +60,7 @@ class WebhookDeliverer:
                     return
                 attempts, error = await self._attempts(hook, Alert.model_validate_json(payload))
                 if error is None:
-                    metrics.DELIVERED.labels(name).inc()
+                    telemetry.DELIVERED.labels(name).inc()
                     await self._finish(alert_id, name, "delivered", attempts, None)
                 else:
                     await self._dead_letter(name, payload, attempts, error)
@@ -97,13 +96,13 @@ class WebhookDeliverer:
                 request.url, content=request.body, headers=request.headers
             )
         except httpx.HTTPError as error:
-            metrics.FAILED.labels(hook.name).inc()
+            telemetry.FAILED.labels(hook.name).inc()
             raise DeliveryFailedError(f"{type(error).__name__}: {error}") from error
         ok = answer.is_success
         if hook.format == "wecom":
             ok = wecom_accepted(answer.status_code, answer.content)
         if not ok:
-            metrics.FAILED.labels(hook.name).inc()
+            telemetry.FAILED.labels(hook.name).inc()
             raise DeliveryFailedError(f"HTTP {answer.status_code}: {answer.text[:200]}")
 
     async def _dead_letter(self, name: str, payload: str, attempts: int, error: str) -> None:
@@ -115,7 +114,7 @@ class WebhookDeliverer:
         )
         topic = DEAD_LETTERS.name(self.settings.topic_prefix)
         await self.producer.send_and_wait(topic, letter.model_dump_json().encode(), key=b"webhook")
-        metrics.DEAD_LETTERED.labels(name).inc()
+        telemetry.DEAD_LETTERED.labels(name).inc()
         log.warning("alert to %s dead-lettered: %s", name, error)
 
     async def _finish(

@@ -10,8 +10,7 @@ from typing import Any
 
 from scoring.model.effects import Out
 from scoring.model.messages import SweepLeads, encode
-from scoring.worker import codec
-from scoring.worker import telemetry as metrics
+from scoring.worker import codec, telemetry
 from scoring.worker.app import ScoringWorker
 from scoring.worker.store import partition_items, table_size
 
@@ -127,7 +126,7 @@ async def update_gauges(w: ScoringWorker) -> None:
             if position is None:
                 position = await consumer.position(tp)
             if end is not None and position is not None:
-                metrics.LAG.labels(tp.topic, str(tp.partition)).set(max(0, end - position))
+                telemetry.LAG.labels(tp.topic, str(tp.partition)).set(max(0, end - position))
     for name, table in (
         ("identities", w.identities),
         ("leads", w.leads),
@@ -135,6 +134,6 @@ async def update_gauges(w: ScoringWorker) -> None:
         ("nurtured", w.nurtured),
     ):
         keys, size = table_size(table)  # no full scan on disk
-        metrics.TABLE_KEYS.labels(name).set(keys)
-        metrics.TABLE_BYTES.labels(name).set(size)
-    metrics.DUE.set(len(w.due))
+        telemetry.TABLE_KEYS.labels(name).set(keys)
+        telemetry.TABLE_BYTES.labels(name).set(size)
+    telemetry.DUE.set(len(w.due))

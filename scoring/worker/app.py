@@ -41,8 +41,7 @@ from scoring.model.effects import Effects, Out, Overlay
 from scoring.model.resolving import Record, Resolver, dead_letter
 from scoring.model.rules import RuleSet
 from scoring.model.state import LeadState
-from scoring.worker import codec
-from scoring.worker import telemetry as metrics
+from scoring.worker import codec, telemetry
 from scoring.worker.faust_fixes import App
 from scoring.worker.store import OPTIONS, KeyedRocksDBStore, is_durable, reader
 from scoring.worker.topics import IDENTITY_HOPS, LEAD_INPUTS, NURTURE, app_id
@@ -346,9 +345,9 @@ class ScoringWorker:
         for event in events:
             message = event.message
             self.processed[(message.topic, message.partition)] = message.offset + 1
-        metrics.record(fx.counts, fx.scored_received_at)
-        metrics.BATCH.labels(agent).observe(time.perf_counter() - started)
-        metrics.BATCH_SIZE.labels(agent).observe(len(events))
+        telemetry.record(fx.counts, fx.scored_received_at)
+        telemetry.BATCH.labels(agent).observe(time.perf_counter() - started)
+        telemetry.BATCH_SIZE.labels(agent).observe(len(events))
 
 
 def _fatal_if_failed(sent: asyncio.Future[Any]) -> None:
