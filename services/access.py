@@ -14,7 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from services.settings import sha256_hex
+from runtime.tokens import sha256_hex
 
 Connection = Any  # asyncpg ships no type information
 TOKEN_PREFIX = "rt_"

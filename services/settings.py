@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import Literal
@@ -12,10 +11,11 @@ from pydantic import AliasChoices, BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from alerts.model.busy import BusyConfig
+from alerts.model.delivery import AlertWebhook
 from alerts.model.health_config import HealthThresholds
 from alerts.model.stale import StaleConfig
 from funnel.model.stages import stage_order
-from schemas.outgoing import AlertKind
+from runtime.tokens import sha256_hex
 from services.channels.config import DEFAULT_BOT_USER_AGENTS, AdPushProfile, WechatAccount
 
 # Development credentials: `make run` prints them, .env.example and the README list them.
@@ -25,11 +25,6 @@ DEV_READ_TOKEN = "rt_dev_leadfunnel"
 # Development master key of the PII vault (base64 of 32 bytes): every process warns while it is
 # in use. Production sets LEADFUNNEL_PII_MASTER_KEY from a secret store (docs/privacy.md).
 DEV_PII_MASTER_KEY = "zQyYLWPVJWwXaPfZDEQtfZpsznamYRRJVKOLF0Prv44="
-
-
-def sha256_hex(secret: str) -> str:
-    """Digest under which write keys and read tokens are configured and compared."""
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 # Segment `track` event names (compared lower-cased, `_`/`-` read as spaces) → our event types;
@@ -78,16 +73,6 @@ class WriteKey(BaseModel):
     # events/s one client address may post with this key (set it on public keys, e.g. the
     # website's: one visitor cannot drain the key for everyone); None: no per-address limit
     rate_per_address_per_second: float | None = None
-
-
-class AlertWebhook(BaseModel):
-    """A webhook alerts are delivered to: signed generic JSON, or a WeCom group robot."""
-
-    name: str = Field(pattern=r"^[a-z0-9_-]{1,40}$", description="metric label and log name")
-    url: str
-    format: Literal["json", "wecom"] = "json"
-    secret: str = Field(default="", repr=False, description="HMAC-SHA256 key (json format)")
-    kinds: list[AlertKind] = Field(default_factory=list, description="empty: every kind")
 
 
 class Settings(BaseSettings):

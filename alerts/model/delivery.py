@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import orjson
+from pydantic import BaseModel, Field
 
 from schemas.outgoing import Alert, AlertKind
 
@@ -23,6 +24,16 @@ TITLES = {
     AlertKind.OWNER_NOT_ADVANCING: "高活跃无推进 Busy but not advancing",
 }
 COLOURS = {"critical": "warning", "warning": "warning", "info": "info"}  # WeCom font colours
+
+
+class AlertWebhook(BaseModel):
+    """A webhook alerts are delivered to: signed generic JSON, or a WeCom group robot."""
+
+    name: str = Field(pattern=r"^[a-z0-9_-]{1,40}$", description="metric label and log name")
+    url: str
+    format: Literal["json", "wecom"] = "json"
+    secret: str = Field(default="", repr=False, description="HMAC-SHA256 key (json format)")
+    kinds: list[AlertKind] = Field(default_factory=list, description="empty: every kind")
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,11 +12,11 @@ import httpx
 from aiokafka import AIOKafkaProducer
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from alerts.model.delivery import build_request, wecom_accepted
+from alerts.model.delivery import AlertWebhook, build_request, wecom_accepted
 from alerts.worker import outbox_store, telemetry
 from schemas.outgoing import Alert, DeadLetter
 from schemas.topics import DEAD_LETTERS
-from services.settings import AlertWebhook, Settings
+from services.settings import Settings
 
 log = logging.getLogger("alerts.worker.webhooks")
 CONCURRENCY = 8

@@ -15,10 +15,10 @@ import orjson
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from runtime.http_errors import error_body
+from runtime.tokens import sha256_hex
 from scoring.model.decider import is_erased
 from scoring.model.explain import explain
 from scoring.worker.app import ScoringWorker
-from services.settings import sha256_hex
 
 JSON = "application/json"
 

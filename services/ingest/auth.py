@@ -6,8 +6,9 @@ import binascii
 from base64 import b64decode
 from collections.abc import Sequence
 
+from runtime.tokens import sha256_hex
 from services.ingest.rejections import FORBIDDEN_CHANNEL, UNAUTHORIZED, Rejection
-from services.settings import WriteKey, sha256_hex
+from services.settings import WriteKey
 
 
 def _unauthorized(message: str) -> Rejection:

@@ -13,12 +13,17 @@ import pytest
 from aiohttp import web
 from prometheus_client import REGISTRY
 
-from alerts.model.delivery import SIGNATURE_HEADER, TIMESTAMP_HEADER, is_valid_signature
+from alerts.model.delivery import (
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    AlertWebhook,
+    is_valid_signature,
+)
 from alerts.worker import outbox_store, state_store
 from alerts.worker.relay import AlertRelay
 from schemas.outgoing import Alert, AlertKind, DeadLetter
 from schemas.topics import DEAD_LETTERS
-from services.settings import AlertWebhook, Settings
+from services.settings import Settings
 from tests.funnel_factories import day
 from tests.integration.alerts_fixtures import (  # noqa: F401 (fixture)
     alerts_on_topic,
