@@ -34,6 +34,7 @@ from funnel.projector import Projector, connect, telemetry
 from funnel.projector.rebuild import clone_schema, create_secondary_indexes, drop_schema
 from funnel.store import reference
 from funnel.store.queries import Segment
+from funnel.wiring import projector_config
 from runtime.kafka_admin import ensure_topics
 from runtime.migrations import apply_migrations
 from schemas.topics import ALL_TOPICS, LEAD_EVENTS, LEAD_SCORES, PROMOTIONS
@@ -135,7 +136,7 @@ async def projector_phase(
     schema, copy_schema = settings.funnel_schema, f"{settings.funnel_schema}_copy"
     await clone_schema(admin, "funnel", schema)
     await clone_schema(admin, "funnel", copy_schema)
-    projector = Projector(settings)
+    projector = Projector(projector_config(settings))
     await projector.start()
     started = time.perf_counter()
     try:

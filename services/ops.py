@@ -106,8 +106,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"[migrate] applied {applied}" if applied else "[migrate] up to date")
             case "rebuild":
                 from funnel.projector.rebuild import rebuild
+                from funnel.wiring import projector_config
 
-                report = asyncio.run(rebuild(settings))
+                report = asyncio.run(rebuild(projector_config(settings)))
                 print(f"[rebuild] {report.messages} messages into {report.schema}")
             case "rescore":
                 from scoring.worker.rescore import rescore as replay_under

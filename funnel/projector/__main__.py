@@ -9,6 +9,7 @@ import signal
 
 from funnel.projector.probes import readiness
 from funnel.projector.runner import Projector
+from funnel.wiring import projector_config
 from runtime.logs import setup_logging
 from runtime.worker_http import Heartbeat, serve_ops
 from services.settings import Settings
@@ -23,7 +24,9 @@ async def _main(
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    projector = Projector(settings, schema=schema, max_records=max_records, group=group)
+    projector = Projector(
+        projector_config(settings), schema=schema, max_records=max_records, group=group
+    )
     heartbeat = Heartbeat(settings.worker_alive_seconds)
     checks = readiness(projector, settings.database_url, settings.worker_ready_max_lag)
     ops = await serve_ops(
@@ -62,4 +65,5 @@ def main() -> None:
     asyncio.run(_main(settings, args.schema, args.max_records, group))
 
 
-main()
+if __name__ == "__main__":
+    main()

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 import time
 from dataclasses import dataclass
 from typing import TextIO
 
 from funnel.projector import store
+from funnel.projector.config import ProjectorConfig
 from funnel.projector.runner import Projector, connect
 from runtime.progress import ProgressBar
-from services.settings import Settings
 
 
 async def _tables(conn: store.Connection, schema: str) -> list[str]:
@@ -93,18 +92,18 @@ class RebuildReport:
 
 
 async def rebuild(
-    settings: Settings, *, stream: TextIO = sys.stderr, max_records: int | None = None
+    config: ProjectorConfig, *, stream: TextIO = sys.stderr, max_records: int | None = None
 ) -> RebuildReport:
     """Project the log from the beginning into `<schema>__rebuild` and swap it in.
 
     The API keeps reading the live schema until the swap; the live projector keeps projecting
     too, and after the swap finds the database's positions moved and resumes from them.
     """
-    live = settings.funnel_schema
+    live = config.schema
     fresh = f"{live}__rebuild"
     started = time.monotonic()
-    admin = await connect(settings.database_url, "public")
-    projector = Projector(settings, schema=fresh, max_records=max_records)
+    admin = await connect(config.database_url, "public")
+    projector = Projector(config, schema=fresh, max_records=max_records)
     bar = ProgressBar(stream)
     try:
         await drop_schema(admin, fresh)  # what an interrupted rebuild left behind
@@ -129,12 +128,3 @@ async def rebuild(
     seconds = time.monotonic() - started
     bar.finish(f"[rebuild] swapped {fresh} in as {live} after {seconds:.1f}s")
     return RebuildReport(live, bar.done, seconds)
-
-
-def main() -> None:
-    """Entry point: `python -m funnel.projector.rebuild`."""
-    asyncio.run(rebuild(Settings()))
-
-
-if __name__ == "__main__":
-    main()

@@ -27,13 +27,14 @@ from funnel.model.projection import (
     survivor_keys,
     touched_keys,
 )
-from funnel.model.stages import stage_order
 from funnel.projector import privacy_store, store, telemetry
+from funnel.projector.config import ProjectorConfig
 from funnel.store.queries import plain_schema
 from performance.model.rules import load_points
 from performance.store import points as points_store
 from runtime import poison
 from runtime.poison import Poisoned
+from runtime.positions import load_positions, save_positions
 from schemas.outgoing import LeadsMerged
 from schemas.topics import (
     DEAD_LETTERS,
@@ -46,7 +47,6 @@ from schemas.topics import (
     SPEND,
     TopicSpec,
 )
-from services.settings import Settings
 
 log = logging.getLogger("funnel.projector")
 
@@ -92,25 +92,25 @@ class Projector:
 
     def __init__(
         self,
-        settings: Settings,
+        config: ProjectorConfig,
         *,
         schema: str | None = None,
         max_records: int | None = None,
         group: bool = False,
     ) -> None:
-        self.settings = settings
+        self.config = config
         # group: share the partitions with the other projectors of this schema (a consumer
         # group); otherwise read every partition (a rebuild, a catch-up, one instance).
         self.group = group
-        self.schema = schema or settings.funnel_schema
+        self.schema = schema or config.schema
         self.name = self.schema  # positions follow their tables: a rebuild swaps both at once
         self.consumer_name = f"projector:{self.schema}"  # names it in dead letters and metrics
-        self.order = stage_order(settings.sales_stages)  # what counts as advancing a stage
-        self.points = load_points(settings.points_rules_path)  # what a rep's activity earns
-        self.gates = load_gates(settings.stage_gates_path, self.order)  # what a stage move needs
-        self.max_records = max_records or settings.projector_batch_records
-        self._sources = {spec.name(settings.topic_prefix): source for spec, source in SOURCES}
-        self._dead_letters = DEAD_LETTERS.name(settings.topic_prefix)
+        self.order = config.order  # what counts as advancing a stage
+        self.points = load_points(config.points_rules_path)  # what a rep's activity earns
+        self.gates = load_gates(config.stage_gates_path, self.order)  # what a stage move needs
+        self.max_records = max_records or config.batch_records
+        self._sources = {spec.name(config.topic_prefix): source for spec, source in SOURCES}
+        self._dead_letters = DEAD_LETTERS.name(config.topic_prefix)
         self._committed: dict[TopicPartition, int | None] = {}  # what this projector owns
         self._batch_lock = asyncio.Lock()
         self._conn: store.Connection = None
@@ -131,15 +131,15 @@ class Projector:
 
     async def start(self) -> None:
         """Connect, assign every partition of the source topics, seek to the stored positions."""
-        self._conn = await connect(self.settings.database_url, self.schema)
+        self._conn = await connect(self.config.database_url, self.schema)
         group = {
-            "group_id": f"{self.settings.topic_prefix}projector-{self.name}",
+            "group_id": f"{self.config.topic_prefix}projector-{self.name}",
             "session_timeout_ms": 10_000,
             "heartbeat_interval_ms": 1_000,
             "rebalance_timeout_ms": 30_000,
         }
         self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.settings.kafka_bootstrap,
+            bootstrap_servers=self.config.kafka_bootstrap,
             client_id=f"leadfunnel-projector-{self.name}",
             enable_auto_commit=False,
             auto_offset_reset="earliest",
@@ -147,7 +147,7 @@ class Projector:
             **(group if self.group else {}),
         )
         self._producer = AIOKafkaProducer(
-            bootstrap_servers=self.settings.kafka_bootstrap, acks="all", enable_idempotence=True
+            bootstrap_servers=self.config.kafka_bootstrap, acks="all", enable_idempotence=True
         )
         try:
             await self._consumer.start()
@@ -173,7 +173,7 @@ class Projector:
 
     async def resume_from_stored(self, partitions: Sequence[TopicPartition]) -> None:
         """Seek the partitions to the positions stored with the read models (or the start)."""
-        stored = await store.load_positions(self._conn, self.name)
+        stored = await load_positions(self._conn, self.name)
         await self._seek({tp: stored.get((tp.topic, tp.partition)) for tp in partitions})
 
     async def release(self, partitions: Sequence[TopicPartition]) -> None:
@@ -260,7 +260,7 @@ class Projector:
         key = (tp.topic, tp.partition)
         async with self._conn.transaction():
             await store.lock(self._conn, self.name)
-            stored = (await store.load_positions(self._conn, self.name)).get(key)
+            stored = (await load_positions(self._conn, self.name)).get(key)
             if stored != self._committed.get(tp):
                 moved = True
             else:
@@ -273,7 +273,7 @@ class Projector:
                     self.consumer_name,
                     "refused",
                 )
-                await store.save_positions(self._conn, self.name, {key: message.offset + 1})
+                await save_positions(self._conn, self.name, {key: message.offset + 1})
         if moved:
             await self._seek({tp: stored})
             return False
@@ -307,7 +307,7 @@ class Projector:
         )
         async with self._conn.transaction():
             await store.lock(self._conn, self.name, keys)
-            stored = await store.load_positions(self._conn, self.name)
+            stored = await load_positions(self._conn, self.name)
             # Another writer moved a position (a rebuild swapped tables in, a second instance):
             # the database wins, that partition is fetched again from there.
             moved = {
@@ -325,7 +325,7 @@ class Projector:
             positions = {
                 tp: messages[-1].offset + 1 for tp, messages in batch.items() if tp not in moved
             }
-            await store.save_positions(
+            await save_positions(
                 self._conn, self.name, {(tp.topic, tp.partition): n for tp, n in positions.items()}
             )
         self._committed.update(positions)
@@ -448,4 +448,4 @@ class Projector:
                 log.error("batch failed, retrying from the stored positions: %r", error)
                 await asyncio.sleep(1)
                 if self._conn.is_closed():
-                    self._conn = await connect(self.settings.database_url, self.schema)
+                    self._conn = await connect(self.config.database_url, self.schema)

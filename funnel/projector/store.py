@@ -247,34 +247,6 @@ async def lock_keys(conn: Connection, projector: str, keys: Iterable[str]) -> No
         )
 
 
-async def load_positions(conn: Connection, projector: str) -> dict[Position, int]:
-    """Next offset to project per (topic, partition): the database is the source of positions."""
-    rows = await conn.fetch(
-        "SELECT topic, partition, next_offset FROM public.projection_positions"
-        " WHERE projector = $1",
-        projector,
-    )
-    return {(row["topic"], row["partition"]): row["next_offset"] for row in rows}
-
-
-async def save_positions(conn: Connection, projector: str, positions: dict[Position, int]) -> None:
-    """Record where this batch ends, in the batch's own transaction."""
-    if not positions:
-        return
-    keys = list(positions)
-    await conn.execute(
-        "INSERT INTO public.projection_positions (projector, topic, partition, next_offset)"
-        " SELECT $1, x.topic, x.partition, x.next_offset"
-        " FROM unnest($2::text[], $3::int4[], $4::int8[]) AS x(topic, partition, next_offset)"
-        " ON CONFLICT (projector, topic, partition)"
-        " DO UPDATE SET next_offset = EXCLUDED.next_offset, updated_at = now()",
-        projector,
-        [topic for topic, _ in keys],
-        [partition for _, partition in keys],
-        [positions[key] for key in keys],
-    )
-
-
 async def load_aliases(conn: Connection, lead_ids: Iterable[str]) -> dict[str, str]:
     """Survivors of the given leads that were merged by earlier batches."""
     rows = await conn.fetch(

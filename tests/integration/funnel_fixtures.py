@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from funnel.projector import Projector
 from funnel.projector.rebuild import clone_schema, drop_schema
+from funnel.wiring import projector_config
 from schemas.events import SalesStageChangedEvent
 from schemas.outgoing import (
     LeadDemoted,
@@ -164,7 +165,7 @@ def bulk_scenario(settings: Settings, leads: int) -> list[Message | Raw]:
 
 async def project(settings: Settings) -> None:
     """Project the whole log, as it is now, into the settings' schema."""
-    projector = Projector(settings)
+    projector = Projector(projector_config(settings))
     await projector.start()
     try:
         await projector.catch_up()

@@ -13,6 +13,7 @@ import orjson
 from prometheus_client import REGISTRY
 
 from funnel.projector import Projector
+from funnel.wiring import projector_config
 from schemas.outgoing import DeadLetter
 from schemas.topics import DEAD_LETTERS, LEAD_EVENTS
 from services.settings import Settings
@@ -81,7 +82,9 @@ async def test_the_projector_dead_letters_poison_and_projects_the_rest_of_the_ba
         ],
     )
 
-    projector = Projector(s, max_records=500)  # one batch: the poison shares it with good records
+    projector = Projector(
+        projector_config(s), max_records=500
+    )  # one batch: the poison shares it with good records
     await projector.start()
     try:
         await projector.catch_up()

@@ -25,6 +25,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from kafka.admin import KafkaAdminClient
 
 from funnel.projector.rebuild import rebuild
+from funnel.wiring import projector_config
 from services.access import Role, add_token
 from services.ingest.app import create_app as create_ingest
 from services.settings import DEV_READ_TOKEN, DEV_WRITE_KEY, Settings
@@ -381,7 +382,7 @@ async def test_a_rebuild_from_the_whole_log_does_not_bring_an_erased_person_back
     assert erased.status_code == 200, erased.text
     await project(settings)
 
-    await rebuild(settings, stream=io.StringIO())
+    await rebuild(projector_config(settings), stream=io.StringIO())
 
     conn = await asyncpg.connect(
         settings.database_url, server_settings={"search_path": settings.funnel_schema}

@@ -8,6 +8,7 @@ from aiokafka import AIOKafkaConsumer
 from prometheus_client import REGISTRY
 
 from funnel.projector import Projector
+from funnel.wiring import projector_config
 from schemas.topics import DEAD_LETTERS, LEAD_EVENTS
 from services.settings import Settings
 from tests.funnel_factories import day, page_view
@@ -15,7 +16,7 @@ from tests.integration.funnel_fixtures import publish, scenario
 
 
 async def project(settings: Settings, schema: str | None = None) -> None:
-    projector = Projector(settings, schema=schema, max_records=50)
+    projector = Projector(projector_config(settings), schema=schema, max_records=50)
     await projector.start()
     try:
         await projector.catch_up()

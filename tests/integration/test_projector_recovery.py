@@ -16,6 +16,7 @@ from prometheus_client import REGISTRY
 
 from funnel.projector import Projector
 from funnel.projector.rebuild import clone_schema, rebuild
+from funnel.wiring import projector_config
 from services.settings import Settings
 from tests.e2e.conftest import free_port
 from tests.funnel_factories import day, page_view
@@ -25,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 async def project(settings: Settings, schema: str | None = None) -> None:
-    projector = Projector(settings, schema=schema)
+    projector = Projector(projector_config(settings), schema=schema)
     await projector.start()
     try:
         await projector.catch_up()
@@ -34,7 +35,7 @@ async def project(settings: Settings, schema: str | None = None) -> None:
 
 
 async def end_of_log(settings: Settings) -> int:
-    projector = Projector(settings, schema=settings.funnel_schema)
+    projector = Projector(projector_config(settings), schema=settings.funnel_schema)
     await projector.start()
     try:
         return sum((await projector.end_offsets()).values())
@@ -137,14 +138,14 @@ async def test_rebuild_swaps_in_the_same_tables_and_the_live_projector_follows(
 ) -> None:
     schema = funnel_settings.funnel_schema
     await publish(funnel_settings, bulk_scenario(funnel_settings, leads=10))
-    live = Projector(funnel_settings, max_records=40)
+    live = Projector(projector_config(funnel_settings), max_records=40)
     await live.start()
     try:
         await live.catch_up()
         before = await dump(pg, schema)
         await publish(funnel_settings, [page_view("L1", day(30))])  # only the rebuild sees it
 
-        report = await rebuild(funnel_settings, max_records=25)
+        report = await rebuild(projector_config(funnel_settings), max_records=25)
 
         assert report.messages > 0
         after = await dump(pg, schema)

@@ -10,6 +10,7 @@ import asyncpg
 
 from funnel.projector import Projector
 from funnel.projector.rebuild import clone_schema
+from funnel.wiring import projector_config
 from services.settings import Settings
 from tests.integration.funnel_fixtures import bulk_scenario, dump, publish
 
@@ -28,7 +29,9 @@ async def test_two_group_projectors_split_the_partitions_and_end_with_one_projec
 ) -> None:
     schema = funnel_settings.funnel_schema
     await clone_schema(pg, schema, f"{schema}_copy")  # empty, for the one-projector reference
-    pair = [Projector(funnel_settings, max_records=15, group=True) for _ in range(2)]
+    pair = [
+        Projector(projector_config(funnel_settings), max_records=15, group=True) for _ in range(2)
+    ]
     for projector in pair:
         await projector.start()
     stop = asyncio.Event()
@@ -49,7 +52,7 @@ async def test_two_group_projectors_split_the_partitions_and_end_with_one_projec
             await projector.stop()
 
     assert owned[0] and owned[1] and not owned[0] & owned[1], owned  # a share each, no overlap
-    one = Projector(funnel_settings, schema=f"{schema}_copy")
+    one = Projector(projector_config(funnel_settings), schema=f"{schema}_copy")
     await one.start()
     try:
         await one.catch_up()

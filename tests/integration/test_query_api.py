@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from funnel.projector.rebuild import rebuild
+from funnel.wiring import projector_config
 from services.settings import DEV_READ_TOKEN, Settings
 from tests.integration.funnel_fixtures import project_all, query_client, scenario
 
@@ -180,7 +181,9 @@ async def test_the_api_answers_the_same_during_and_after_a_rebuild_swap(
     paths = ["/v1/leads/L1", "/v1/funnel/stages", "/v1/funnel/tiers", "/v1/leads?limit=2"]
     before = [(await api.get(path, headers=READ)).json() for path in paths]
 
-    rebuilding = asyncio.ensure_future(rebuild(funnel_settings, stream=io.StringIO()))
+    rebuilding = asyncio.ensure_future(
+        rebuild(projector_config(funnel_settings), stream=io.StringIO())
+    )
     during = []
     while not rebuilding.done():
         answer = await api.get("/v1/funnel/tiers", headers=READ)

@@ -10,6 +10,7 @@ import asyncpg
 import httpx
 
 from funnel.projector.rebuild import rebuild
+from funnel.wiring import projector_config
 from schemas.outgoing import PersonErased, ResolvedEvent
 from schemas.topics import ERASURES
 from services.access import Role, add_token
@@ -92,7 +93,7 @@ async def test_points_are_awarded_once_survive_redelivery_and_a_rebuild(
     await project_all(funnel_settings, month_of_work())  # every message delivered again
     assert await activity_rows(funnel_settings) == first
 
-    await rebuild(funnel_settings, stream=io.StringIO())
+    await rebuild(projector_config(funnel_settings), stream=io.StringIO())
     assert await activity_rows(funnel_settings) == first
 
 
@@ -209,5 +210,5 @@ async def test_points_follow_a_merged_lead_and_an_erased_person_takes_theirs_alo
     left = await activity_leads(funnel_settings)
     assert set(left) == {f"communication:k1-{unique}", f"communication:k2-{unique}"}
 
-    await rebuild(funnel_settings, stream=io.StringIO())
+    await rebuild(projector_config(funnel_settings), stream=io.StringIO())
     assert await activity_leads(funnel_settings) == left  # the rebuild leaves them out too

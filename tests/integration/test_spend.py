@@ -14,6 +14,7 @@ import pytest
 from kafka import KafkaConsumer, TopicPartition
 
 from funnel.projector.rebuild import rebuild
+from funnel.wiring import projector_config
 from schemas.outgoing import Tier
 from schemas.spend import spend_id_of
 from schemas.topics import SPEND
@@ -223,7 +224,7 @@ async def test_costs_survive_a_rebuild_and_refuse_bad_parameters(funnel_settings
     await project_all(funnel_settings, _leads())
     async with query_client(funnel_settings) as api:
         before = await api.get("/v1/funnel/costs", headers=READ)
-    await rebuild(funnel_settings, stream=io.StringIO())
+    await rebuild(projector_config(funnel_settings), stream=io.StringIO())
 
     async with query_client(funnel_settings) as api:
         after = await api.get("/v1/funnel/costs", headers=READ)

@@ -8,6 +8,7 @@ import httpx
 
 from funnel.projector import Projector
 from funnel.projector.probes import readiness
+from funnel.wiring import projector_config
 from runtime.ops_http import _failures
 from runtime.worker_http import Heartbeat, serve_ops
 from services.settings import Settings
@@ -19,7 +20,7 @@ from tests.integration.funnel_fixtures import publish
 async def test_readiness_is_red_while_behind_or_without_postgres_and_green_when_caught_up(
     funnel_settings: Settings,
 ) -> None:
-    projector = Projector(funnel_settings, max_records=1)
+    projector = Projector(projector_config(funnel_settings), max_records=1)
     before = await _failures(readiness(projector, funnel_settings.database_url, 0), 2)
     assert set(before) == {"consuming"}  # not started: no partition yet
     await publish(funnel_settings, [page_view(f"P{n}", day(n)) for n in range(5)])
