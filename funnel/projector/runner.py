@@ -33,6 +33,7 @@ from funnel.store.queries import plain_schema
 from performance.model.rules import load_points
 from performance.store import points as points_store
 from runtime import poison
+from runtime.consumer import dead_letter_producer, log_consumer, pass_over, seek_to
 from runtime.poison import Poisoned
 from runtime.positions import load_positions, save_positions
 from schemas.outgoing import LeadsMerged
@@ -138,17 +139,12 @@ class Projector:
             "heartbeat_interval_ms": 1_000,
             "rebalance_timeout_ms": 30_000,
         }
-        self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.config.kafka_bootstrap,
-            client_id=f"leadfunnel-projector-{self.name}",
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            isolation_level="read_committed",
+        self._consumer = log_consumer(
+            self.config.kafka_bootstrap,
+            f"leadfunnel-projector-{self.name}",
             **(group if self.group else {}),
         )
-        self._producer = AIOKafkaProducer(
-            bootstrap_servers=self.config.kafka_bootstrap, acks="all", enable_idempotence=True
-        )
+        self._producer = dead_letter_producer(self.config.kafka_bootstrap)
         try:
             await self._consumer.start()
             await self._producer.start()
@@ -199,10 +195,7 @@ class Projector:
     async def _seek(self, targets: Mapping[TopicPartition, int | None]) -> None:
         """Read on from these positions (None: from the beginning), asking the broker once."""
         self._committed.update(targets)
-        unknown = [tp for tp, offset in targets.items() if offset is None]
-        beginnings = await self.consumer.beginning_offsets(unknown) if unknown else {}
-        for tp, offset in targets.items():
-            self.consumer.seek(tp, beginnings[tp] if offset is None else offset)
+        await seek_to(self.consumer, targets)
 
     async def run_once(self, timeout_ms: int = 1000) -> int:
         """Fetch one batch and project it in one transaction; returns the records projected."""
@@ -257,24 +250,19 @@ class Projector:
 
     async def _skip(self, tp: TopicPartition, message: ConsumerRecord, reason: str) -> bool:
         """Dead-letter one refused record and store the position past it; False if moved."""
-        key = (tp.topic, tp.partition)
+        record = Poisoned(tp.topic, tp.partition, message.offset, message.value, reason)
         async with self._conn.transaction():
             await store.lock(self._conn, self.name)
-            stored = (await load_positions(self._conn, self.name)).get(key)
-            if stored != self._committed.get(tp):
-                moved = True
-            else:
-                moved = False
-                record = Poisoned(tp.topic, tp.partition, message.offset, message.value, reason)
-                await poison.publish(
-                    self._require_producer(),
-                    self._dead_letters,
-                    [record],
-                    self.consumer_name,
-                    "refused",
-                )
-                await save_positions(self._conn, self.name, {key: message.offset + 1})
-        if moved:
+            skipped, stored = await pass_over(
+                self._conn,
+                self._require_producer(),
+                positions_of=self.name,
+                consumer=self.consumer_name,
+                dead_letters=self._dead_letters,
+                record=record,
+                ours=lambda stored: stored == self._committed.get(tp),
+            )
+        if not skipped:
             await self._seek({tp: stored})
             return False
         self._committed[tp] = message.offset + 1
