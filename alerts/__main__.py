@@ -6,6 +6,7 @@ import asyncio
 import logging
 import signal
 
+from alerts.wiring import alerts_config
 from alerts.worker.probes import readiness
 from alerts.worker.relay import AlertRelay
 from alerts.worker.runner import StaleDetector
@@ -21,7 +22,8 @@ async def _main(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    detector = StaleDetector(settings)
+    config = alerts_config(settings)
+    detector = StaleDetector(config)
     heartbeat = Heartbeat(settings.worker_alive_seconds)
     checks = readiness(detector, settings.worker_ready_max_lag)
     ops = await serve_ops(
@@ -33,9 +35,9 @@ async def _main(settings: Settings) -> None:
         settings.readiness_timeout_seconds,
     )
     await detector.start()
-    relay = AlertRelay(settings, detector.pool, wake=detector.raised)
+    relay = AlertRelay(config, detector.pool, wake=detector.raised)
     await relay.start()
-    log.info("alerts worker running (schema %s)", settings.alerts_schema)
+    log.info("alerts worker running (schema %s)", config.schema)
     try:
         await asyncio.gather(detector.run(stop, heartbeat.beat), relay.run(stop))
     finally:

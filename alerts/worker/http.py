@@ -11,8 +11,8 @@ from pydantic import AwareDatetime, BaseModel
 
 from alerts.model.health import HealthReport
 from alerts.worker.checks import health_report
+from alerts.worker.config import ChecksConfig
 from runtime.ops_http import invalid_query
-from services.settings import Settings
 
 MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 # The check looks back over earlier months and ahead to the month's end: keep them datable.
@@ -73,7 +73,7 @@ async def _pool(request: Request) -> Any:
 PoolDep = Annotated[Any, Depends(_pool)]
 
 
-def health_check_router(settings: Settings, dependencies: Sequence[Any] = ()) -> APIRouter:
+def health_check_router(config: ChecksConfig, dependencies: Sequence[Any] = ()) -> APIRouter:
     """Router for the health check; pass the app's read-token dependency in `dependencies`."""
     answers: dict[int | str, dict[str, Any]] = {
         401: {"description": "no read token"},
@@ -96,10 +96,10 @@ def health_check_router(settings: Settings, dependencies: Sequence[Any] = ()) ->
         if not FIRST_YEAR <= int(month[:4]) <= LAST_YEAR:
             raise invalid_query("month", f"year must be {FIRST_YEAR}..{LAST_YEAR}")
         async with pool.acquire() as conn:
-            report = await health_report(conn, settings, month, as_of)
+            report = await health_report(conn, config, month, as_of)
         if as_of is None and report.as_of > (now := datetime.now(UTC)):
             async with pool.acquire() as conn:  # a month still running: judge it as of now
-                report = await health_report(conn, settings, month, now)
+                report = await health_report(conn, config, month, now)
         return report_out(report)
 
     return router

@@ -12,10 +12,10 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 
 from alerts.worker import outbox_store, telemetry
+from alerts.worker.config import AlertsConfig
 from alerts.worker.outbox_store import Published
 from alerts.worker.webhooks import WebhookDeliverer
 from schemas.topics import ALERTS
-from services.settings import Settings
 
 log = logging.getLogger("alerts.worker.relay")
 BATCH = 500
@@ -25,16 +25,16 @@ ALERT_ID_HEADER = "alert_id"
 class AlertRelay:
     """Publishes the outbox; a PostgreSQL advisory lock makes exactly one instance the leader."""
 
-    def __init__(self, settings: Settings, pool: Any, wake: asyncio.Event | None = None) -> None:
-        self.settings = settings
+    def __init__(self, config: AlertsConfig, pool: Any, wake: asyncio.Event | None = None) -> None:
+        self.config = config
         self.pool = pool
         self.wake = wake or asyncio.Event()
-        self.topic = ALERTS.name(settings.topic_prefix)
-        self.lock_key = f"leadfunnel:alerts-relay:{settings.alerts_schema}"
+        self.topic = ALERTS.name(config.topic_prefix)
+        self.lock_key = f"leadfunnel:alerts-relay:{config.schema}"
         self.producer = AIOKafkaProducer(
-            bootstrap_servers=settings.kafka_bootstrap, acks="all", enable_idempotence=True
+            bootstrap_servers=config.kafka_bootstrap, acks="all", enable_idempotence=True
         )
-        self.webhooks = WebhookDeliverer(settings, pool, self.producer)
+        self.webhooks = WebhookDeliverer(config, pool, self.producer)
         self._leader: Any = None  # the connection holding the advisory lock
         self._unsure = False  # a step failed: what reached the topic may not be recorded
 
@@ -54,7 +54,7 @@ class AlertRelay:
         """Whether this instance leads; tries to take the lock when nobody holds it."""
         if self._leader is not None and not self._leader.is_closed():
             return True
-        conn = await asyncpg.connect(self.settings.database_url)
+        conn = await asyncpg.connect(self.config.database_url)
         if await conn.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", self.lock_key):
             self._leader = conn
             await self.reconcile()  # the last leader may have died between publish and record
@@ -63,7 +63,7 @@ class AlertRelay:
         return False
 
     def _routes(self, rows: list[outbox_store.OutboxRow]) -> dict[str, list[str]]:
-        hooks = self.settings.alert_webhooks
+        hooks = self.config.delivery.webhooks
         return {
             row.alert_id: [h.name for h in hooks if not h.kinds or row.kind in h.kinds]
             for row in rows
@@ -124,7 +124,7 @@ class AlertRelay:
 
     async def _read_topic_after(self, after: dict[int, int]) -> list[Published]:
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.settings.kafka_bootstrap,
+            bootstrap_servers=self.config.kafka_bootstrap,
             enable_auto_commit=False,
             isolation_level="read_committed",
         )

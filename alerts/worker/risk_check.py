@@ -6,29 +6,29 @@ import logging
 from datetime import datetime
 
 from alerts.worker import outbox_store
+from alerts.worker.config import ChecksConfig
 from forecast.model.alerts import crossings
 from forecast.model.assess import assess
 from forecast.store import latest_model, load_history
 from schemas.outgoing import Alert
-from services.settings import Settings
 
 log = logging.getLogger("alerts.risk")
 Connection = outbox_store.Connection
 
 
-async def run_risk_check(conn: Connection, settings: Settings, at: datetime) -> list[Alert]:
+async def run_risk_check(conn: Connection, config: ChecksConfig, at: datetime) -> list[Alert]:
     """Score every deal open at `at` with the newest model; returns the alerts newly raised.
 
     The crossings, their alerts and the ended crossings commit in one transaction; a second
     worker checking at once inserts no crossing the first did, so raises nothing twice.
     """
     async with conn.transaction():
-        model = await latest_model(conn, settings.funnel_schema)
+        model = await latest_model(conn, config.funnel_schema)
         if model is None:
             return []
-        history = await load_history(conn, settings.funnel_schema)
+        history = await load_history(conn, config.funnel_schema)
         rows = await conn.fetch("SELECT opportunity_id, crossed_at FROM risk_crossings")
-        found = crossings(assess(model, history, at), dict(rows), settings.risk_alert_bar, at)
+        found = crossings(assess(model, history, at), dict(rows), config.risk_alert_bar, at)
         await conn.execute(
             "DELETE FROM risk_crossings WHERE opportunity_id = ANY($1::text[])", list(found.ended)
         )

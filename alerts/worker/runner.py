@@ -27,6 +27,7 @@ from alerts.model.signals import (
 )
 from alerts.model.signals import Rejected as RejectedRecord
 from alerts.worker import outbox_store, state_store, telemetry
+from alerts.worker.config import AlertsConfig
 from alerts.worker.sweeper import Clock, Sweeper, count_raised, lagging_clock
 from funnel.projector.privacy_store import erased_among
 from runtime import poison
@@ -40,7 +41,6 @@ from schemas.topics import (
     SALES_STAGES,
     TopicSpec,
 )
-from services.settings import Settings
 
 log = logging.getLogger("alerts.worker.runner")
 SOURCES: tuple[tuple[TopicSpec, Source], ...] = (
@@ -77,18 +77,18 @@ class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
 class StaleDetector:
     """Consumes lead topics in a group; partitions (and so leads) spread over the workers."""
 
-    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
-        self.settings = settings
-        self.name = f"alerts:{settings.alerts_schema}"
-        self.config = settings.stale_leads
-        lateness = timedelta(seconds=settings.alerts_allowed_lateness_seconds)
+    def __init__(self, config: AlertsConfig, clock: Clock | None = None) -> None:
+        self.config = config
+        self.name = f"alerts:{config.schema}"
+        self.stale = config.checks.stale_leads
+        lateness = timedelta(seconds=config.allowed_lateness_seconds)
         self.clock = clock or lagging_clock(lateness)
         self.raised = asyncio.Event()  # set when new alerts are in the outbox
-        self._sources = {spec.name(settings.topic_prefix): src for spec, src in SOURCES}
+        self._sources = {spec.name(config.topic_prefix): src for spec, src in SOURCES}
         self._pool: asyncpg.Pool | None = None
         self._consumer: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None  # dead letters only
-        self._dead_letters = DEAD_LETTERS.name(settings.topic_prefix)
+        self._dead_letters = DEAD_LETTERS.name(config.topic_prefix)
         self._sweeper: Sweeper | None = None
         self._held: dict[TopicPartition, list[Held]] = {}  # read, not yet folded nor committed
         self.behind: int | None = None  # records not yet read on the assigned partitions
@@ -116,13 +116,11 @@ class StaleDetector:
 
     async def start(self) -> None:
         """Connect, join the consumer group; assigned partitions resume from stored positions."""
-        self._pool = await state_store.create_pool(
-            self.settings.database_url, self.settings.alerts_schema
-        )
-        self._sweeper = Sweeper(self.settings, self._pool, self.clock, self.raised)
+        self._pool = await state_store.create_pool(self.config.database_url, self.config.schema)
+        self._sweeper = Sweeper(self.config, self._pool, self.clock, self.raised)
         self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.settings.kafka_bootstrap,
-            group_id=f"{self.settings.topic_prefix}alerts",
+            bootstrap_servers=self.config.kafka_bootstrap,
+            group_id=f"{self.config.topic_prefix}alerts",
             client_id="leadfunnel-alerts",
             enable_auto_commit=False,
             auto_offset_reset="earliest",
@@ -132,7 +130,7 @@ class StaleDetector:
             rebalance_timeout_ms=10_000,
         )
         self._producer = AIOKafkaProducer(
-            bootstrap_servers=self.settings.kafka_bootstrap, acks="all", enable_idempotence=True
+            bootstrap_servers=self.config.kafka_bootstrap, acks="all", enable_idempotence=True
         )
         await self._producer.start()
         self._consumer.subscribe(list(self._sources), listener=_SeekToStored(self))
@@ -166,7 +164,7 @@ class StaleDetector:
     async def run_once(self, timeout_ms: int = 500) -> int:
         """Read a batch, fold what the event-time merge releases, sweep when caught up."""
         batch = await self.consumer.getmany(
-            timeout_ms=timeout_ms, max_records=self.settings.alerts_batch_records
+            timeout_ms=timeout_ms, max_records=self.config.batch_records
         )
         self._hold(batch)
         settled = await self._settled()
@@ -293,9 +291,9 @@ class StaleDetector:
             signals = [s for s in signals if not _concerns(s, erased)]
             ids -= erased
         before = await state_store.load_leads(conn, ids)
-        after, alerts = tracking.fold_in_order(before, signals, self.config)
+        after, alerts = tracking.fold_in_order(before, signals, self.stale)
         changed = [lead for key, lead in after.items() if before.get(key) != lead]
-        await state_store.save_leads(conn, changed, self.config)
+        await state_store.save_leads(conn, changed, self.stale)
         return alerts
 
     async def sweep(self, now: datetime | None = None) -> list[Alert]:

@@ -10,9 +10,9 @@ from typing import Any
 
 from alerts.model import tracking
 from alerts.worker import checks, outbox_store, state_store, telemetry
+from alerts.worker.config import AlertsConfig
 from alerts.worker.risk_check import run_risk_check
 from schemas.outgoing import Alert
-from services.settings import Settings
 
 SWEEP_ROWS = 1000
 Clock = Callable[[datetime | None], datetime | None]  # latest event time seen -> sweep's "now"
@@ -34,8 +34,10 @@ def count_raised(fresh: list[Alert], raised: asyncio.Event) -> None:
 class Sweeper:
     """Sweeps the tracked leads of one alerts schema; safe to run in several workers at once."""
 
-    def __init__(self, settings: Settings, pool: Any, clock: Clock, raised: asyncio.Event) -> None:
-        self.settings = settings
+    def __init__(
+        self, config: AlertsConfig, pool: Any, clock: Clock, raised: asyncio.Event
+    ) -> None:
+        self.config = config
         self.pool = pool
         self.clock = clock
         self.raised = raised
@@ -49,12 +51,12 @@ class Sweeper:
             if judged_at is None:
                 return []
             last, at = self._last
-            interval = self.settings.alerts_sweep_interval_seconds
+            interval = self.config.sweep_interval_seconds
             if now is None and last == judged_at and time.monotonic() - at < interval:
                 return []  # nothing can have become stale since: event time stood still
             telemetry.WATERMARK.set(judged_at.timestamp())
             fresh = await self._flag(conn, judged_at)
-            fresh += await checks.run_due_checks(conn, self.settings, judged_at)
+            fresh += await checks.run_due_checks(conn, self.config.checks, judged_at)
             fresh += await self._risk(conn, judged_at, forced=now is not None)
             self._last = (judged_at, time.monotonic())  # only once it all committed
             flagged = await conn.fetchval(
@@ -67,14 +69,14 @@ class Sweeper:
     async def _risk(self, conn: state_store.Connection, at: datetime, forced: bool) -> list[Alert]:
         """The churn-risk check, every `risk_check_interval_seconds` (or when asked for `now`)."""
         since = time.monotonic() - self._risk_checked
-        if not forced and since < self.settings.risk_check_interval_seconds:
+        if not forced and since < self.config.risk_check_interval_seconds:
             return []
-        fresh = await run_risk_check(conn, self.settings, at)
+        fresh = await run_risk_check(conn, self.config.checks, at)
         self._risk_checked = time.monotonic()
         return fresh
 
     async def _flag(self, conn: state_store.Connection, now: datetime) -> list[Alert]:
-        config = self.settings.stale_leads
+        config = self.config.checks.stale_leads
         fresh: list[Alert] = []
         while True:
             started = time.perf_counter()

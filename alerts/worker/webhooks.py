@@ -14,9 +14,9 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt,
 
 from alerts.model.delivery import AlertWebhook, build_request, wecom_accepted
 from alerts.worker import outbox_store, telemetry
+from alerts.worker.config import AlertsConfig
 from schemas.outgoing import Alert, DeadLetter
 from schemas.topics import DEAD_LETTERS
-from services.settings import Settings
 
 log = logging.getLogger("alerts.worker.webhooks")
 CONCURRENCY = 8
@@ -29,12 +29,12 @@ class DeliveryFailedError(Exception):
 class WebhookDeliverer:
     """Delivers published alerts to the configured webhooks, at least once each."""
 
-    def __init__(self, settings: Settings, pool: Any, producer: AIOKafkaProducer) -> None:
-        self.settings = settings
+    def __init__(self, config: AlertsConfig, pool: Any, producer: AIOKafkaProducer) -> None:
+        self.config = config
         self.pool = pool
         self.producer = producer
-        self.hooks = {hook.name: hook for hook in settings.alert_webhooks}
-        self.client = httpx.AsyncClient(timeout=settings.alert_delivery_timeout_seconds)
+        self.hooks = {hook.name: hook for hook in config.delivery.webhooks}
+        self.client = httpx.AsyncClient(timeout=config.delivery.timeout_seconds)
         self._in_flight: set[tuple[str, str]] = set()
         self._slots = asyncio.Semaphore(CONCURRENCY)
 
@@ -70,10 +70,10 @@ class WebhookDeliverer:
 
     async def _attempts(self, hook: AlertWebhook, alert: Alert) -> tuple[int, str | None]:
         """Try up to the configured attempts; returns (attempts made, last error or None)."""
-        s = self.settings
-        backoff = (s.alert_delivery_backoff_seconds, s.alert_delivery_backoff_max_seconds)
+        d = self.config.delivery
+        backoff = (d.backoff_seconds, d.backoff_max_seconds)
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(s.alert_delivery_attempts),
+            stop=stop_after_attempt(d.attempts),
             wait=wait_exponential(multiplier=backoff[0], max=backoff[1]),
             retry=retry_if_exception_type(DeliveryFailedError),
             reraise=True,
@@ -112,7 +112,7 @@ class WebhookDeliverer:
             payload=payload,
             failed_at=datetime.now(UTC),
         )
-        topic = DEAD_LETTERS.name(self.settings.topic_prefix)
+        topic = DEAD_LETTERS.name(self.config.topic_prefix)
         await self.producer.send_and_wait(topic, letter.model_dump_json().encode(), key=b"webhook")
         telemetry.DEAD_LETTERED.labels(name).inc()
         log.warning("alert to %s dead-lettered: %s", name, error)

@@ -11,6 +11,7 @@ from aiokafka.client import AIOKafkaClient
 from aiokafka.errors import KafkaError
 from fastapi import Depends, FastAPI
 
+from alerts.wiring import alerts_config
 from alerts.worker.http import health_check_router
 from funnel.model.stages import stage_order
 from runtime.http_errors import install_error_format
@@ -83,7 +84,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(people_api.router)
     app.include_router(performance_api.router)
     app.include_router(risk_api.router)
-    app.include_router(health_check_router(settings, dependencies=[ReadAccess]))
+    app.include_router(
+        health_check_router(alerts_config(settings).checks, dependencies=[ReadAccess])
+    )
     app.include_router(dashboard_router(settings))
     instrument(app)
     app.include_router(

@@ -12,6 +12,7 @@ import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from alerts.wiring import alerts_config
 from alerts.worker.relay import AlertRelay
 from alerts.worker.runner import StaleDetector
 from alerts.worker.sweeper import Clock
@@ -68,9 +69,10 @@ class RunningAlerts:
 
 async def start_alerts(settings: Settings, clock: Clock | None = None) -> RunningAlerts:
     """Start the worker's two loops on the settings."""
-    detector = StaleDetector(settings, clock)
+    config = alerts_config(settings)
+    detector = StaleDetector(config, clock)
     await detector.start()
-    relay = AlertRelay(settings, detector.pool, wake=detector.raised)
+    relay = AlertRelay(config, detector.pool, wake=detector.raised)
     await relay.start()
     stop = asyncio.Event()
     task = asyncio.gather(detector.run(stop), relay.run(stop, idle_seconds=0.2))

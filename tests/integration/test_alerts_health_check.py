@@ -11,6 +11,7 @@ import pytest
 from fastapi import FastAPI
 from prometheus_client import REGISTRY
 
+from alerts.wiring import alerts_config
 from alerts.worker.http import health_check_router
 from runtime.http_errors import install_error_handlers
 from schemas.outgoing import AlertKind
@@ -43,7 +44,7 @@ async def march(alerts_settings: Settings) -> AsyncIterator[Settings]:  # noqa: 
 async def client(march: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """The router mounted on a FastAPI app with an asyncpg pool, as the query app mounts it."""
     app = FastAPI()
-    app.include_router(health_check_router(march))
+    app.include_router(health_check_router(alerts_config(march).checks))
     install_error_handlers(app)
     app.state.pool = await asyncpg.create_pool(march.database_url, min_size=1, max_size=2)
     transport = httpx.ASGITransport(app=app)

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from alerts.wiring import alerts_config
 from alerts.worker import outbox_store, state_store
 from alerts.worker.relay import AlertRelay
 from schemas.outgoing import Alert, AlertKind, Tier
@@ -107,11 +108,11 @@ async def test_a_relay_that_died_between_publishing_and_recording_does_not_publi
         async with pool.acquire() as conn:
             await outbox_store.enqueue(conn, [alert])
             rows = await outbox_store.pending(conn, 10)
-        dying = AlertRelay(s, pool)
+        dying = AlertRelay(alerts_config(s), pool)
         await dying.start()
         await dying._send(rows)  # on the topic, never recorded: the process died here
         await dying.stop()
-        successor = AlertRelay(s, pool)
+        successor = AlertRelay(alerts_config(s), pool)
         await successor.start()
         try:
             assert await successor.lead()  # takes over and reconciles with the topic

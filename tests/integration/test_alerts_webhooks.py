@@ -19,6 +19,7 @@ from alerts.model.delivery import (
     AlertWebhook,
     is_valid_signature,
 )
+from alerts.wiring import alerts_config
 from alerts.worker import outbox_store, state_store
 from alerts.worker.relay import AlertRelay
 from schemas.outgoing import Alert, AlertKind, DeadLetter
@@ -107,7 +108,7 @@ async def test_alerts_reach_each_webhook_signed_retried_or_dead_lettered(
     s = alerts_settings.model_copy(update={"alert_webhooks": hooks, "alert_delivery_attempts": 3})
     before = {f"{n}/{w}": counter(n, w) for n, w in _metric_keys()}
     pool = await state_store.create_pool(s.database_url, s.alerts_schema)
-    relay = AlertRelay(s, pool)
+    relay = AlertRelay(alerts_config(s), pool)
     await relay.start()
     stop = asyncio.Event()
     running = asyncio.create_task(relay.run(stop, idle_seconds=0.1))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from alerts.wiring import alerts_config
 from alerts.worker.checks import weekly_check
 from alerts.worker.state_store import create_pool
 from schemas.events import parse_event
@@ -79,8 +80,9 @@ async def test_the_weeks_list_and_the_weekly_alert(alerts_settings: Settings) ->
             monday_noon = datetime.fromisoformat("2026-03-16T12:00:00+08:00")
             later = monday_noon.replace(day=18)
             zoned = settings.model_copy(update={"health_check_grace_hours": 1.0})
-            first = await weekly_check(conn, zoned, monday_noon)
-            again = await weekly_check(conn, zoned, later)  # the same week: nothing new
+            checks = alerts_config(zoned).checks
+            first = await weekly_check(conn, checks, monday_noon)
+            again = await weekly_check(conn, checks, later)  # the same week: nothing new
             rows = await conn.fetch("SELECT alert_id, kind FROM outbox ORDER BY seq")
     finally:
         await pool.close()
