@@ -31,7 +31,9 @@ from alerts.worker.config import AlertsConfig
 from alerts.worker.sweeper import Clock, Sweeper, count_raised, lagging_clock
 from funnel.projector.privacy_store import erased_among
 from runtime import poison
+from runtime.consumer import dead_letter_producer, log_consumer, pass_over, seek_to
 from runtime.poison import Poisoned
+from runtime.positions import load_positions, save_positions
 from schemas.outgoing import Alert
 from schemas.topics import (
     DEAD_LETTERS,
@@ -118,20 +120,15 @@ class StaleDetector:
         """Connect, join the consumer group; assigned partitions resume from stored positions."""
         self._pool = await state_store.create_pool(self.config.database_url, self.config.schema)
         self._sweeper = Sweeper(self.config, self._pool, self.clock, self.raised)
-        self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.config.kafka_bootstrap,
+        self._consumer = log_consumer(
+            self.config.kafka_bootstrap,
+            "leadfunnel-alerts",
             group_id=f"{self.config.topic_prefix}alerts",
-            client_id="leadfunnel-alerts",
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            isolation_level="read_committed",
             session_timeout_ms=10_000,
             heartbeat_interval_ms=1_000,
             rebalance_timeout_ms=10_000,
         )
-        self._producer = AIOKafkaProducer(
-            bootstrap_servers=self.config.kafka_bootstrap, acks="all", enable_idempotence=True
-        )
+        self._producer = dead_letter_producer(self.config.kafka_bootstrap)
         await self._producer.start()
         self._consumer.subscribe(list(self._sources), listener=_SeekToStored(self))
         await self._consumer.start()
@@ -153,13 +150,10 @@ class StaleDetector:
         """Position the consumer at the stored offsets of the given partitions."""
         self.forget(partitions)
         async with self.pool.acquire() as conn:
-            stored = await state_store.load_positions(conn, self.name)
-        for tp in partitions:
-            offset = stored.get((tp.topic, tp.partition))
-            if offset is None:
-                await self.consumer.seek_to_beginning(tp)
-            else:
-                self.consumer.seek(tp, offset)
+            stored = await load_positions(conn, self.name)
+        await seek_to(
+            self.consumer, {tp: stored.get((tp.topic, tp.partition)) for tp in partitions}
+        )
 
     async def run_once(self, timeout_ms: int = 500) -> int:
         """Read a batch, fold what the event-time merge releases, sweep when caught up."""
@@ -182,7 +176,7 @@ class StaleDetector:
         """
         started = time.perf_counter()
         async with self.pool.acquire() as conn:
-            stored = await state_store.load_positions(conn, self.name)
+            stored = await load_positions(conn, self.name)
         # Records already applied (re-read after a seek or rebalance) leave the holding area for
         # good: held, they would block the sweep forever.
         self._held = {tp: self._unseen(tp, records, stored) for tp, records in self._held.items()}
@@ -210,7 +204,7 @@ class StaleDetector:
     ) -> tuple[list[Signal], list[Alert]]:
         """Fold a run of released records and store the positions past them, in one transaction."""
         async with self.pool.acquire() as conn, conn.transaction():
-            stored = await state_store.load_positions(conn, self.name)
+            stored = await load_positions(conn, self.name)
             positions: dict[tuple[str, int], int] = {}
             ordered: list[Signal] = []
             undecodable: list[Poisoned] = []
@@ -231,28 +225,36 @@ class StaleDetector:
                 await state_store.advance_clock(conn, self.name, max(s.at for s in signals))
             if undecodable:  # once, with the positions that pass over them
                 await self._dead_letter(undecodable, "undecodable")
-            await state_store.save_positions(conn, self.name, positions)
+            await save_positions(conn, self.name, positions)
         return signals, fresh
 
     async def _skip(self, item: tuple[TopicPartition, Held], error: BaseException) -> None:
         """Dead-letter a record the database or the fold refused, and store the position past it."""
         tp, held = item
-        key = (tp.topic, tp.partition)
+        refused = Poisoned(tp.topic, tp.partition, held.offset, held.value, poison.describe(error))
         async with self.pool.acquire() as conn, conn.transaction():
-            stored = await state_store.load_positions(conn, self.name)
-            if held.offset < stored.get(key, 0):
-                return  # another worker got past it
-            refused = Poisoned(
-                tp.topic, tp.partition, held.offset, held.value, poison.describe(error)
+            skipped, _ = await pass_over(
+                conn,
+                self._require_producer(),
+                positions_of=self.name,
+                consumer=self.name,
+                dead_letters=self._dead_letters,
+                record=refused,
+                ours=lambda stored: held.offset >= (stored or 0),  # else another worker got past
             )
-            await self._dead_letter([refused], "refused")
-            await state_store.save_positions(conn, self.name, {key: held.offset + 1})
+        if not skipped:
+            return
         telemetry.RECORDS.labels(self._sources[tp.topic], "dead_letter").inc()
 
-    async def _dead_letter(self, records: list[Poisoned], reason: str) -> None:
+    def _require_producer(self) -> AIOKafkaProducer:
         if self._producer is None:
             raise RuntimeError("detector not started")
-        await poison.publish(self._producer, self._dead_letters, records, self.name, reason)
+        return self._producer
+
+    async def _dead_letter(self, records: list[Poisoned], reason: str) -> None:
+        await poison.publish(
+            self._require_producer(), self._dead_letters, records, self.name, reason
+        )
 
     @staticmethod
     def _unseen(

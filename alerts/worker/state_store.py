@@ -15,7 +15,6 @@ from funnel.store.queries import plain_schema
 from schemas.outgoing import Tier
 
 Connection = Any  # asyncpg.Connection or a pool connection proxy (both untyped)
-Position = tuple[str, int]
 _COLUMNS = (
     "lead_id, tier, tier_at, has_open_opportunity, owner, last_activity_at, active_since,"
     " alerted_idle_since, opportunities, due_at"
@@ -129,29 +128,3 @@ async def read_clock(conn: Connection) -> datetime | None:
     """The latest event time any consumer of this schema has seen."""
     at: datetime | None = await conn.fetchval("SELECT max(max_event_at) FROM event_clock")
     return at
-
-
-async def load_positions(conn: Connection, consumer: str) -> dict[Position, int]:
-    """Next offset to read per (topic, partition), as committed with the state."""
-    rows = await conn.fetch(
-        "SELECT topic, partition, next_offset FROM public.projection_positions"
-        " WHERE projector = $1",
-        consumer,
-    )
-    return {(row["topic"], row["partition"]): row["next_offset"] for row in rows}
-
-
-async def save_positions(conn: Connection, consumer: str, positions: dict[Position, int]) -> None:
-    """Record where the batch ends, in the batch's own transaction."""
-    if positions:
-        await conn.execute(
-            "INSERT INTO public.projection_positions (projector, topic, partition, next_offset)"
-            " SELECT $1, x.t, x.p, x.n"
-            " FROM unnest($2::text[], $3::int4[], $4::int8[]) AS x(t, p, n)"
-            " ON CONFLICT (projector, topic, partition)"
-            " DO UPDATE SET next_offset = EXCLUDED.next_offset, updated_at = now()",
-            consumer,
-            [topic for topic, _ in positions],
-            [partition for _, partition in positions],
-            list(positions.values()),
-        )
