@@ -10,10 +10,14 @@ consumer keeps only what it folds and how it orders its input.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.errors import KafkaError
 
 from runtime import poison
 from runtime.poison import Poisoned
@@ -71,3 +75,36 @@ async def pass_over(
     await poison.publish(producer, dead_letters, [record], consumer, "refused")
     await save_positions(conn, positions_of, {key: record.offset + 1})
     return True, stored
+
+
+# Failures a later batch can get past: the broker or the database away for a while. Anything
+# else (a bug) ends the process, and its supervisor restarts it from the stored positions.
+TRANSIENT: tuple[type[BaseException], ...] = (
+    OSError,
+    KafkaError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+)
+
+
+async def run_batches(
+    stop: asyncio.Event,
+    beat: Callable[[], None],
+    once: Callable[[], Awaitable[object]],
+    recover: Callable[[], Awaitable[object]],
+    log: logging.Logger,
+) -> None:
+    """Run `once` (one batch) until `stop` is set; after a transient failure wait, `recover`.
+
+    Nothing of a failed batch was committed, so `recover` only has to put the consumer back at
+    the stored positions (or reconnect); the next turn reads the batch again. `beat` is called
+    every turn (the liveness probe's heartbeat).
+    """
+    while not stop.is_set():
+        beat()
+        try:
+            await once()
+        except TRANSIENT as error:
+            log.error("batch failed, retrying from the stored positions: %r", error)
+            await asyncio.sleep(1)
+            await recover()

@@ -31,7 +31,13 @@ from alerts.worker.config import AlertsConfig
 from alerts.worker.sweeper import Clock, Sweeper, count_raised, lagging_clock
 from funnel.projector.privacy_store import erased_among
 from runtime import poison
-from runtime.consumer import dead_letter_producer, log_consumer, pass_over, seek_to
+from runtime.consumer import (
+    dead_letter_producer,
+    log_consumer,
+    pass_over,
+    run_batches,
+    seek_to,
+)
 from runtime.poison import Poisoned
 from runtime.positions import load_positions, save_positions
 from schemas.outgoing import Alert
@@ -326,11 +332,8 @@ class StaleDetector:
 
         `beat` is called every turn of the loop (the liveness probe's heartbeat).
         """
-        while not stop.is_set():
-            beat()
-            try:
-                await self.run_once()
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-                log.error("batch failed, resuming from the stored positions: %r", error)
-                await asyncio.sleep(1)
-                await self.seek(list(self.consumer.assignment()))
+        await run_batches(stop, beat, self.run_once, self._resume, log)
+
+    async def _resume(self) -> None:
+        """After a failed batch: drop what is held, read on from the stored positions."""
+        await self.seek(list(self.consumer.assignment()))

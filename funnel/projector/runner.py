@@ -11,7 +11,6 @@ from collections.abc import Callable, Mapping, Sequence
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
-from aiokafka.errors import KafkaError
 
 from funnel.model.gates import judged, load_gates
 from funnel.model.privacy import contact_rows, erased_in, without_erased
@@ -33,7 +32,13 @@ from funnel.store.queries import plain_schema
 from performance.model.rules import load_points
 from performance.store import points as points_store
 from runtime import poison
-from runtime.consumer import dead_letter_producer, log_consumer, pass_over, seek_to
+from runtime.consumer import (
+    dead_letter_producer,
+    log_consumer,
+    pass_over,
+    run_batches,
+    seek_to,
+)
 from runtime.poison import Poisoned
 from runtime.positions import load_positions, save_positions
 from schemas.outgoing import LeadsMerged
@@ -428,12 +433,9 @@ class Projector:
 
         `beat` is called every turn of the loop (the liveness probe's heartbeat).
         """
-        while not stop.is_set():
-            beat()
-            try:
-                await self.run_once()
-            except (OSError, KafkaError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-                log.error("batch failed, retrying from the stored positions: %r", error)
-                await asyncio.sleep(1)
-                if self._conn.is_closed():
-                    self._conn = await connect(self.config.database_url, self.schema)
+        await run_batches(stop, beat, self.run_once, self._reconnect, log)
+
+    async def _reconnect(self) -> None:
+        """After a failed batch: the positions were not moved, only the connection may be gone."""
+        if self._conn.is_closed():
+            self._conn = await connect(self.config.database_url, self.schema)
