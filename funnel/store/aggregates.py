@@ -17,15 +17,17 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from funnel.model.maths import UNSPECIFIED_REASON, SalesCycleRow, StageRow
 from funnel.model.periods import Period, days_in, ratio
 from funnel.model.stages import DEFAULT_ORDER, Outcome, StageOrder
 from funnel.model.tiers import ALL_GROUP, STEPS, UNKNOWN_GROUP, GroupBy, TierFunnelRow
 from funnel.store.queries import Connection, Segment
+
+T = TypeVar("T")
 
 # percentile_disc(f) is the ceil(f·n)-th smallest value: 0.5 gives the lower middle and a
 # fraction a hair above 0.5 the upper one (the (n//2 + 1)-th) for every n below 10^12.
@@ -111,13 +113,23 @@ _SESSION = "SET LOCAL work_mem = '64MB'; SET LOCAL jit = off; SET LOCAL random_p
 
 
 async def _fetch(conn: Connection, *queries: tuple[str, list[Any]]) -> list[list[Any]]:
-    """Each query's rows, read in one read-only transaction on one connection of the pool."""
+    """Each query's rows, read in one read-only snapshot on one connection of the pool."""
+
+    async def each(held: Connection) -> list[list[Any]]:
+        return [await held.fetch(sql, *args) for sql, args in queries]
+
+    return await _in_snapshot(conn, each)
+
+
+async def _in_snapshot(conn: Connection, read: Callable[[Connection], Awaitable[T]]) -> T:
+    """`read` on one connection of the pool in one read-only repeatable-read transaction, so
+    queries that depend on each other's answers see the same state of the read models."""
     if hasattr(conn, "acquire"):  # a pool
         async with conn.acquire() as held:
-            return await _fetch(held, *queries)
-    async with conn.transaction(readonly=True):
+            return await _in_snapshot(held, read)
+    async with conn.transaction(readonly=True, isolation="repeatable_read"):
         await conn.execute(_SESSION)
-        return [await conn.fetch(sql, *args) for sql, args in queries]
+        return await read(conn)
 
 
 # --- the tier funnel ---------------------------------------------------------------------------
@@ -201,6 +213,39 @@ def _stage_sql(group_by: GroupBy | None, where: str) -> str:
     )
 
 
+# All time, one group: counts and sums by hashing (no sort), then each stage's middle and p90
+# stays by rank from `stage_intervals_by_length` (migration 0018): percentile_disc(f) is the
+# ceil(f·n)-th smallest, so an index walk of that many entries finds it without sorting.
+_ALL_TIME_COUNTS = (
+    f"SELECT '{ALL_GROUP}', stage, count(*), count(stay_us), "
+    + ", ".join(
+        f"count(*) FILTER (WHERE stay_us IS NOT NULL AND outcome = '{o.value}')" for o in _OUTCOMES
+    )
+    + f", {_exact_sum_sql('stay_us::float8 / 1000000.0 / 86400.0')}"
+    " FROM stage_intervals GROUP BY stage"
+)
+_BY_RANK = (
+    "SELECT r.stage, r.k, (SELECT i.stay_us FROM stage_intervals i"
+    " WHERE i.stage = r.stage AND i.stay_us IS NOT NULL ORDER BY i.stay_us OFFSET r.k - 1 LIMIT 1)"
+    " FROM unnest($1::text[], $2::int8[]) AS r(stage, k)"
+)
+_RANKS = (0.5, 0.500000000001, 0.9)  # as MIDDLES_AND_P90
+
+
+async def _all_time_stays(conn: Connection) -> tuple[list[Any], list[Any]]:
+    """`_stage_sql` and `_lost_reasons_sql` rows for all time and one group, without sorts."""
+    counts = await conn.fetch(_ALL_TIME_COUNTS)
+    wanted = [(row[1], math.ceil(f * row[3])) for row in counts if row[3] for f in _RANKS]
+    found = await conn.fetch(_BY_RANK, [s for s, _ in wanted], [k for _, k in wanted])
+    days = {(stage, k): us / 1000000.0 / 86400.0 for stage, k, us in found if us is not None}
+    stats = [
+        (*row, [days[(row[1], math.ceil(f * row[3]))] for f in _RANKS] if row[3] else None)
+        for row in counts
+    ]
+    lost = await conn.fetch(_lost_reasons_sql(None, _in_period("i.entered_at")), None, None)
+    return stats, lost
+
+
 def _lost_reasons_sql(group_by: GroupBy | None, where: str) -> str:
     return (
         f"SELECT {_group_sql(group_by, 'i.entered_at')}, i.stage,"
@@ -220,9 +265,12 @@ async def stage_tables(
     """`stage_table` per group of the stays entered in the period; groups sorted, at least 'all'."""
     in_segment, args = _args(period, segment)
     where = _in_period("i.entered_at") + in_segment
-    stats, lost = await _fetch(
-        conn, (_stage_sql(group_by, where), args), (_lost_reasons_sql(group_by, where), args)
-    )
+    if period is None and group_by is None and not in_segment:
+        stats, lost = await _in_snapshot(conn, _all_time_stays)
+    else:
+        stats, lost = await _fetch(
+            conn, (_stage_sql(group_by, where), args), (_lost_reasons_sql(group_by, where), args)
+        )
     cells = {(_group_name(row[0]), row[1]): row for row in stats}
     reasons: dict[tuple[str, str], list[tuple[str, int]]] = defaultdict(list)
     for grp, stage, reason, count in lost:

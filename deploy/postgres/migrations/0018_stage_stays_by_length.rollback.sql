@@ -1,0 +1,1 @@
+DROP INDEX funnel.stage_intervals_by_length;
