@@ -19,7 +19,7 @@ from runtime.kafka_admin import ensure_topics
 from schemas.topics import ALL_TOPICS
 from services.settings import Settings
 from tests.conftest import drop_topics
-from tests.helpers import free_port
+from tests.support.helpers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

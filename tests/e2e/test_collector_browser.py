@@ -19,8 +19,8 @@ from services.channels.config import DEFAULT_BOT_USER_AGENTS
 from services.pii import keyed_hash
 from services.settings import DEV_WRITE_KEY, Settings
 from tests.e2e.browser import start_chromium
-from tests.integration.test_channels_support import TopicWatch
-from tests.integration.test_ingest_support import own_topics, running_ingest
+from tests.support.channel_server import TopicWatch
+from tests.support.ingest import own_topics, running_ingest
 
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Pricing</title>
 <script async src="{ingest}/v1/channels/website/collector.js" data-write-key="{key}"></script>

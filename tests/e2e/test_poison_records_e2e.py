@@ -24,7 +24,7 @@ from schemas.topics import DEAD_LETTERS, LEAD_EVENTS, RAW_EVENTS
 from services.settings import DEV_READ_TOKEN, DEV_WRITE_KEY
 from tests.e2e.conftest import RunningSystem
 from tests.e2e.test_funnel_e2e import _wait_for
-from tests.integration.alerts_fixtures import read_topic
+from tests.support.kafka import read_topic
 
 READ = {"Authorization": f"Bearer {DEV_READ_TOKEN}"}
 WRITE = httpx.BasicAuth(DEV_WRITE_KEY, "")

@@ -10,7 +10,7 @@ from typing import Any
 
 import asyncpg
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 
 from alerts.wiring import alerts_config
 from alerts.worker.relay import AlertRelay
@@ -18,8 +18,9 @@ from alerts.worker.runner import StaleDetector
 from alerts.worker.sweeper import Clock
 from funnel.projector.rebuild import clone_schema, drop_schema
 from schemas.outgoing import Alert
-from schemas.topics import ALERTS, LEAD_EVENTS, LEAD_MERGES, PROMOTIONS, SALES_STAGES
+from schemas.topics import LEAD_EVENTS, LEAD_MERGES, PROMOTIONS, SALES_STAGES
 from services.settings import Settings
+from tests.support.kafka import partitions, read_topic
 
 
 @pytest.fixture
@@ -77,34 +78,6 @@ async def start_alerts(settings: Settings, clock: Clock | None = None) -> Runnin
     stop = asyncio.Event()
     task = asyncio.gather(detector.run(stop), relay.run(stop, idle_seconds=0.2))
     return RunningAlerts(detector, relay, stop, task)
-
-
-async def partitions(settings: Settings, topics: list[str]) -> list[TopicPartition]:
-    """Every partition of the topics (the producer's metadata call waits for them)."""
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap)
-    await producer.start()
-    try:
-        return [TopicPartition(t, p) for t in topics for p in await producer.partitions_for(t)]
-    finally:
-        await producer.stop()
-
-
-async def read_topic(settings: Settings, suffix_spec: Any = ALERTS) -> list[tuple[bytes, Any]]:
-    """Every (key, value) on a topic now, from the beginning to the current end."""
-    tps = await partitions(settings, [suffix_spec.name(settings.topic_prefix)])
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap)
-    await consumer.start()
-    try:
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
-        ends = await consumer.end_offsets(tps)
-        records: list[tuple[bytes, Any]] = []
-        while [tp for tp in tps if await consumer.position(tp) < ends[tp]]:
-            for batch in (await consumer.getmany(timeout_ms=500)).values():
-                records += [(m.key, m.value) for m in batch]
-        return records
-    finally:
-        await consumer.stop()
 
 
 async def alerts_on_topic(settings: Settings) -> list[Alert]:

@@ -11,7 +11,7 @@ import pytest
 
 from services.settings import Settings
 from tests.integration.funnel_fixtures import funnel_settings
-from tests.integration.test_channels_support import TopicWatch, channel_server
+from tests.support.channel_server import TopicWatch, channel_server
 
 __all__ = ["funnel_settings"]
 

@@ -27,7 +27,7 @@ from schemas.outgoing import (
 from schemas.topics import LEAD_EVENTS, LEAD_MERGES, LEAD_SCORES, PROMOTIONS, SALES_STAGES
 from services.query.app import create_app
 from services.settings import Settings
-from tests.funnel_factories import (
+from tests.support.funnel_factories import (
     communication,
     day,
     demoted,

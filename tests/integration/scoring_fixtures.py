@@ -40,7 +40,7 @@ from schemas.topics import (
 from scoring.worker.topics import NURTURE
 from services.ingest.publisher import create_producer
 from services.settings import DEV_READ_TOKEN, Settings
-from tests.e2e.conftest import free_port
+from tests.support.helpers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 FAST = {  # short group timeouts: a start or restart takes seconds, not minutes

@@ -8,7 +8,6 @@ import asyncpg
 
 from schemas.outgoing import Tier
 from services.settings import Settings
-from tests.funnel_factories import communication, day, page_view, promoted
 from tests.integration.alerts_fixtures import (  # noqa: F401 (fixture)
     alerts_on_topic,
     alerts_settings,
@@ -16,6 +15,7 @@ from tests.integration.alerts_fixtures import (  # noqa: F401 (fixture)
     start_alerts,
 )
 from tests.integration.funnel_fixtures import publish
+from tests.support.funnel_factories import communication, day, page_view, promoted
 
 
 async def test_an_erased_mql_gets_no_state_and_no_stale_alert(

@@ -16,7 +16,6 @@ from alerts.worker.http import health_check_router
 from runtime.http_errors import install_error_handlers
 from schemas.outgoing import AlertKind
 from services.settings import Settings
-from tests.funnel_factories import page_view
 from tests.integration.alerts_fixtures import (  # noqa: F401 (fixture)
     alerts_on_topic,
     alerts_settings,
@@ -26,6 +25,7 @@ from tests.integration.alerts_fixtures import (  # noqa: F401 (fixture)
 )
 from tests.integration.funnel_fixtures import publish
 from tests.integration.health_dataset import MARCH, at, write_busy_owner, write_march
+from tests.support.funnel_factories import page_view
 
 
 @pytest.fixture

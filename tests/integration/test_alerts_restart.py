@@ -12,7 +12,6 @@ from alerts.worker import outbox_store, state_store
 from alerts.worker.relay import AlertRelay
 from schemas.outgoing import Alert, AlertKind, Tier
 from services.settings import Settings
-from tests.funnel_factories import day, page_view, promoted
 from tests.integration.alerts_fixtures import (  # noqa: F401 (fixture)
     alerts_on_topic,
     alerts_settings,
@@ -21,6 +20,7 @@ from tests.integration.alerts_fixtures import (  # noqa: F401 (fixture)
     start_alerts,
 )
 from tests.integration.funnel_fixtures import publish
+from tests.support.funnel_factories import day, page_view, promoted
 
 SECOND = timedelta(seconds=1)
 

@@ -6,7 +6,6 @@ from datetime import timedelta
 
 from schemas.outgoing import Alert, AlertKind, Tier
 from services.settings import Settings
-from tests.funnel_factories import communication, day, page_view, promoted, stage_change
 from tests.integration.alerts_fixtures import (  # noqa: F401 (fixture)
     alerts_on_topic,
     alerts_settings,
@@ -15,6 +14,7 @@ from tests.integration.alerts_fixtures import (  # noqa: F401 (fixture)
     start_alerts,
 )
 from tests.integration.funnel_fixtures import publish
+from tests.support.funnel_factories import communication, day, page_view, promoted, stage_change
 
 
 def ids(alerts: list[Alert]) -> list[str]:

@@ -25,13 +25,13 @@ from alerts.worker.relay import AlertRelay
 from schemas.outgoing import Alert, AlertKind, DeadLetter
 from schemas.topics import DEAD_LETTERS
 from services.settings import Settings
-from tests.funnel_factories import day
 from tests.integration.alerts_fixtures import (  # noqa: F401 (fixture)
     alerts_on_topic,
     alerts_settings,
     eventually,
     read_topic,
 )
+from tests.support.funnel_factories import day
 
 SECRET = "whsec-test"
 ALERTS = [

@@ -10,8 +10,8 @@ import pytest
 
 from services.pii import keyed_hash
 from services.settings import Settings
-from tests.integration.test_channels_support import TopicWatch
-from tests.unit.test_channels_support import (
+from tests.support.channel_server import TopicWatch
+from tests.support.channels import (
     GOOGLE_KEY,
     META_TOKEN,
     OCEAN_SECRET,

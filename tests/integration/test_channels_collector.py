@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from services.settings import DEV_WRITE_KEY, Settings
-from tests.integration.test_channels_support import TopicWatch, channel_server
+from tests.support.channel_server import TopicWatch, channel_server
 
 SITE = "https://www.example.cn"
 CHROME = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.integration.test_channels_support import TopicWatch
-from tests.unit.test_channels_support import (
+from tests.support.channel_server import TopicWatch
+from tests.support.channels import (
     APPID,
     OPENID,
     PLAIN_APPID,

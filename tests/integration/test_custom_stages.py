@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from services.settings import DEV_READ_TOKEN, Settings
-from tests.funnel_factories import day, stage_change
 from tests.integration.funnel_fixtures import project_all, query_client
+from tests.support.funnel_factories import day, stage_change
 
 CUSTOM = ["first_contact", "discovery", "demo", "won", "lost"]
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from services.settings import DEV_READ_TOKEN, Settings
-from tests.funnel_factories import day, page_view
 from tests.integration.funnel_fixtures import project_all, query_client
+from tests.support.funnel_factories import day, page_view
 
 READ = {"Authorization": f"Bearer {DEV_READ_TOKEN}"}
 

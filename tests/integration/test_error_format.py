@@ -11,7 +11,7 @@ import pytest
 from services.ingest.app import create_app as create_ingest
 from services.query.app import create_app as create_query
 from services.settings import DEV_READ_TOKEN, Settings
-from tests.integration.test_ingest_support import app_client
+from tests.support.ingest import app_client
 
 READ = {"Authorization": f"Bearer {DEV_READ_TOKEN}"}
 

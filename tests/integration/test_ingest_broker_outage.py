@@ -16,7 +16,7 @@ from runtime.kafka_admin import ensure_topics
 from schemas.topics import ALL_TOPICS
 from services.ingest import examples
 from services.settings import DEV_WRITE_KEY, Settings
-from tests.integration.test_ingest_support import RawTopic, free_port, running_ingest
+from tests.support.ingest import RawTopic, free_port, running_ingest
 
 KAFKA_SH = Path(__file__).resolve().parents[2] / "deploy" / "local" / "kafka.sh"
 

@@ -13,7 +13,7 @@ import pytest
 from services.ingest import examples
 from services.pii import keyed_hash
 from services.settings import DEV_WRITE_KEY, Settings
-from tests.integration.test_ingest_support import (
+from tests.support.ingest import (
     SLOW_KEY,
     WECHAT_KEY,
     RawTopic,

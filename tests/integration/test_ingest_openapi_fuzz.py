@@ -9,7 +9,7 @@ import pytest
 
 from services.settings import WriteKey, sha256_hex
 from tests.integration.fuzzing import fuzz_service
-from tests.integration.test_ingest_support import own_topics, running_ingest
+from tests.support.ingest import own_topics, running_ingest
 
 FUZZ_KEY = "wk_test_fuzz"  # its own key with a high rate, so no request is rate-limited away
 AUTH = {"Authorization": "Basic " + b64encode(f"{FUZZ_KEY}:".encode()).decode()}

@@ -13,7 +13,7 @@ from segment.analytics import Client as SegmentClient
 
 from services.pii import keyed_hash
 from services.settings import DEV_WRITE_KEY, Settings
-from tests.integration.test_ingest_support import RawTopic, headers_of, running_ingest
+from tests.support.ingest import RawTopic, headers_of, running_ingest
 
 EXPECTED_TYPES = {
     "track": b"form_submitted",

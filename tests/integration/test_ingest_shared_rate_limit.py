@@ -11,7 +11,7 @@ import httpx
 
 from services.ingest.app import create_app
 from services.settings import Settings, WriteKey, sha256_hex
-from tests.integration.test_ingest_support import free_port, own_topics
+from tests.support.ingest import free_port, own_topics
 
 HOUR = 3600.0  # one window for the whole test: no window boundary falls between its requests
 

@@ -9,8 +9,8 @@ import pytest
 
 from services.pii import PiiHasher
 from services.settings import DEV_READ_TOKEN, Settings
-from tests.funnel_factories import day, page_view
 from tests.integration.funnel_fixtures import project_all, query_client, scenario
+from tests.support.funnel_factories import day, page_view
 
 READ = {"Authorization": f"Bearer {DEV_READ_TOKEN}"}
 

@@ -17,7 +17,6 @@ from funnel.wiring import projector_config
 from schemas.outgoing import DeadLetter
 from schemas.topics import DEAD_LETTERS, LEAD_EVENTS
 from services.settings import Settings
-from tests.funnel_factories import communication, day, page_view
 from tests.integration.alerts_fixtures import (  # noqa: F401 (fixture)
     alerts_settings,
     read_topic,
@@ -25,6 +24,7 @@ from tests.integration.alerts_fixtures import (  # noqa: F401 (fixture)
     start_alerts,
 )
 from tests.integration.funnel_fixtures import publish
+from tests.support.funnel_factories import communication, day, page_view
 
 REFUSED_LEAD = "POISON"  # the test's constraint refuses this lead's rows
 

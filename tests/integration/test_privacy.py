@@ -31,10 +31,10 @@ from services.ingest.app import create_app as create_ingest
 from services.settings import DEV_READ_TOKEN, DEV_WRITE_KEY, Settings
 from services.vault.crypto import unseal
 from services.vault.keys import KeyStore, MasterKeys
-from tests.e2e.conftest import free_port
 from tests.integration.funnel_fixtures import project, query_client
 from tests.integration.log_capture import json_log_lines
 from tests.integration.scoring_fixtures import WorkerProcess
+from tests.support.helpers import free_port
 
 SEALED = re.compile(rb'"key_id":"(k_[0-9a-f]{32})","ciphertext":"([A-Za-z0-9_-]+)"')
 

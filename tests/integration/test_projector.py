@@ -11,8 +11,8 @@ from funnel.projector import Projector
 from funnel.wiring import projector_config
 from schemas.topics import DEAD_LETTERS, LEAD_EVENTS
 from services.settings import Settings
-from tests.funnel_factories import day, page_view
 from tests.integration.funnel_fixtures import publish, scenario
+from tests.support.funnel_factories import day, page_view
 
 
 async def project(settings: Settings, schema: str | None = None) -> None:

@@ -18,9 +18,9 @@ from funnel.projector import Projector
 from funnel.projector.rebuild import clone_schema, rebuild
 from funnel.wiring import projector_config
 from services.settings import Settings
-from tests.e2e.conftest import free_port
-from tests.funnel_factories import day, page_view
 from tests.integration.funnel_fixtures import bulk_scenario, dump, publish
+from tests.support.funnel_factories import day, page_view
+from tests.support.helpers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

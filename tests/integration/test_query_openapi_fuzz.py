@@ -9,7 +9,7 @@ import pytest
 from services.query.app import create_app
 from services.settings import DEV_READ_TOKEN, Settings
 from tests.integration.fuzzing import fuzz_service
-from tests.integration.test_ingest_support import serving
+from tests.support.ingest import serving
 
 AUTH = {"Authorization": f"Bearer {DEV_READ_TOKEN}"}
 

@@ -6,8 +6,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from services.query.app import create_app
 from services.settings import Settings
-from tests.e2e.conftest import free_port
-from tests.integration.test_ingest_support import app_client
+from tests.support.helpers import free_port
+from tests.support.ingest import app_client
 
 
 async def test_query_service_is_ready_when_kafka_and_postgres_answer(

@@ -15,8 +15,8 @@ from schemas.outgoing import PersonErased, ResolvedEvent
 from schemas.topics import ERASURES
 from services.access import Role, add_token
 from services.settings import DEV_READ_TOKEN, Settings
-from tests.funnel_factories import day, event, merged
 from tests.integration.funnel_fixtures import Message, project_all, query_client
+from tests.support.funnel_factories import day, event, merged
 
 MANAGER = {"Authorization": f"Bearer {DEV_READ_TOKEN}"}
 MONTH = "2026-03"  # day(0) is 2 March 2026

@@ -32,8 +32,8 @@ from tests.integration.funnel_fixtures import (  # noqa: F401 (fixture)
     project_all,
     query_client,
 )
-from tests.unit.demo_factories import as_ingested
-from tests.unit.risk_factories import demo_history
+from tests.support.demo_factories import as_ingested
+from tests.support.risk_factories import demo_history
 
 MANAGER = {"Authorization": f"Bearer {DEV_READ_TOKEN}"}
 LEADS, SEED = 1000, 31

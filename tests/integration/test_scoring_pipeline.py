@@ -24,7 +24,7 @@ from tests.integration.scoring_fixtures import (  # noqa: F401 (fixtures)
     scoring_settings,
     worker,
 )
-from tests.integration.test_ingest_support import running_ingest
+from tests.support.ingest import running_ingest
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from schemas.events import Event
 from scoring.model.replay import Replay
 from scoring.model.rules import default_rules
 from services.settings import Settings
-from tests.e2e.conftest import free_port
 from tests.integration.scoring_fixtures import (  # noqa: F401 (fixtures)
     OutputReader,
     Outputs,
@@ -23,6 +22,7 @@ from tests.integration.scoring_fixtures import (  # noqa: F401 (fixtures)
     scores_off,
     scoring_settings,
 )
+from tests.support.helpers import free_port
 
 
 def _person(n: int, start: datetime) -> list[Event]:

@@ -19,9 +19,9 @@ from schemas.outgoing import Tier
 from schemas.spend import spend_id_of
 from schemas.topics import SPEND
 from services.settings import DEV_READ_TOKEN, DEV_WRITE_KEY, Settings
-from tests.funnel_factories import day, page_view, promoted
 from tests.integration.funnel_fixtures import project_all, query_client
-from tests.integration.test_ingest_support import (
+from tests.support.funnel_factories import day, page_view, promoted
+from tests.support.ingest import (
     SLOW_KEY,
     WECHAT_KEY,
     free_port,

@@ -10,8 +10,8 @@ from typing import Any
 from schemas.events import parse_event
 from schemas.outgoing import ResolvedEvent
 from services.settings import DEV_READ_TOKEN, Settings
-from tests.funnel_factories import day, stage_change
 from tests.integration.funnel_fixtures import project_all, query_client
+from tests.support.funnel_factories import day, stage_change
 
 READ = {"Authorization": f"Bearer {DEV_READ_TOKEN}"}
 _ids = itertools.count()

@@ -15,9 +15,9 @@ from services.ingest.app import create_app
 from services.settings import DEV_PII_MASTER_KEY, DEV_WRITE_KEY, Settings
 from services.vault.crypto import new_data_key
 from services.vault.keys import KeyStore, MasterKeys, rewrap_all
-from tests.e2e.conftest import free_port
 from tests.integration.log_capture import json_log_lines
-from tests.integration.test_ingest_support import RawTopic
+from tests.support.helpers import free_port
+from tests.support.ingest import RawTopic
 
 NAME, EMAIL = "Wombat Li 93f1", "wombat.93f1@vault-test.example"
 

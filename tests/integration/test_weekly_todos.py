@@ -11,9 +11,9 @@ from alerts.worker.state_store import create_pool
 from schemas.events import parse_event
 from schemas.outgoing import ResolvedEvent, Tier
 from services.settings import DEV_READ_TOKEN, Settings
-from tests.funnel_factories import day, page_view, score
 from tests.integration.alerts_fixtures import alerts_settings  # noqa: F401 (fixture)
 from tests.integration.funnel_fixtures import project_all, query_client
+from tests.support.funnel_factories import day, page_view, score
 
 READ = {"Authorization": f"Bearer {DEV_READ_TOKEN}"}
 WEEK = "2026-W12"  # Monday 16 March 2026 (the factories' day(0) is 2 March)

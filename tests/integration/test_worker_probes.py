@@ -12,9 +12,9 @@ from funnel.wiring import projector_config
 from runtime.ops_http import _failures
 from runtime.worker_http import Heartbeat, serve_ops
 from services.settings import Settings
-from tests.e2e.conftest import free_port
-from tests.funnel_factories import day, page_view
 from tests.integration.funnel_fixtures import publish
+from tests.support.funnel_factories import day, page_view
+from tests.support.helpers import free_port
 
 
 async def test_readiness_is_red_while_behind_or_without_postgres_and_green_when_caught_up(

@@ -12,7 +12,7 @@ from alerts.model.signals import Interaction, Signal, StageMoved, TierChanged
 from alerts.model.stale import StaleConfig
 from alerts.model.tracking import TrackedLead, fold, fold_in_order
 from schemas.outgoing import Alert, AlertKind, Tier
-from tests.helpers import days_from
+from tests.support.helpers import days_from
 
 CONFIG = StaleConfig()
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -17,7 +17,7 @@ from alerts.model.stale import (
     stale_at,
 )
 from schemas.outgoing import Alert, AlertKind, Tier
-from tests.helpers import days_from
+from tests.support.helpers import days_from
 
 T0 = datetime(2024, 3, 1, tzinfo=UTC)
 SECOND = timedelta(seconds=1)

@@ -11,8 +11,15 @@ from alerts.model.signals import Interaction, Source, StageMoved, TierChanged, d
 from alerts.model.stale import StaleConfig
 from alerts.model.tracking import TrackedLead, fold, new_lead, sweep
 from schemas.outgoing import AlertKind, Tier
-from tests.funnel_factories import communication, event, merged, page_view, promoted, stage_change
-from tests.helpers import days_from
+from tests.support.funnel_factories import (
+    communication,
+    event,
+    merged,
+    page_view,
+    promoted,
+    stage_change,
+)
+from tests.support.helpers import days_from
 
 CONFIG = StaleConfig()
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -19,7 +19,7 @@ from services.channels.drafts import finish
 from services.ingest.envelope import Stamp
 from services.ingest.rejections import Rejection
 from services.pii import PiiHasher, keyed_hash
-from tests.unit.test_channels_support import (
+from tests.support.channels import (
     GOOGLE_KEY,
     META_SECRET,
     META_TOKEN,

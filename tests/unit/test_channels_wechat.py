@@ -13,7 +13,7 @@ from services.channels.wechat.crypto import signature
 from services.channels.wechat.events import draft_of
 from services.channels.wechat.push import Account, open_push, verify_url
 from services.ingest.rejections import Rejection
-from tests.unit.test_channels_support import (
+from tests.support.channels import (
     AES_KEY,
     APPID,
     OPENID,

@@ -8,7 +8,7 @@ from datetime import timedelta
 from demo.dataset import build_dataset
 from demo.plan import DemoConfig
 from services.ingest.rejections import Rejection
-from tests.unit.demo_factories import NOW, as_ingested, dataset
+from tests.support.demo_factories import NOW, as_ingested, dataset
 
 
 def test_same_seed_and_now_give_identical_records() -> None:

@@ -15,7 +15,7 @@ from demo.cli import main
 from demo.feed import FeedError, feed, wait_ready
 from demo.live import LIVE_DAY_SECONDS, live_story
 from demo.plan import DemoConfig
-from tests.unit.demo_factories import dataset
+from tests.support.demo_factories import dataset
 
 Handler = Callable[[httpx.Request], httpx.Response]
 

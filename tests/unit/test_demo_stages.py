@@ -12,7 +12,7 @@ from funnel.model.intervals import stage_intervals
 from funnel.model.maths import stage_table
 from schemas.events import SalesStageChangedEvent
 from services.risk.demo import stage_change_row
-from tests.unit.demo_factories import as_ingested, dataset
+from tests.support.demo_factories import as_ingested, dataset
 
 # The article's table: 初次接触 2.1 天 / 89 %, 需求确认 5.7 / 63 %,
 # 方案演示 4.3 / 76 %, 报价谈判 8.9 / 42 %

@@ -8,7 +8,7 @@ from demo.journeys import LeadJourney
 from schemas.events import Event
 from scoring.model.engine import apply, new_lead
 from scoring.model.rules import default_rules
-from tests.unit.demo_factories import as_ingested, dataset
+from tests.support.demo_factories import as_ingested, dataset
 
 
 def _tiers() -> dict[int, str]:

@@ -24,7 +24,7 @@ from funnel.model.maths import (
 from funnel.model.periods import month_period, p90
 from funnel.model.stages import DEFAULT_ORDER, Outcome, stage_order
 from schemas.outgoing import Tier
-from tests.helpers import days_from
+from tests.support.helpers import days_from
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 JANUARY = Period(T0, datetime(2024, 2, 1, tzinfo=UTC))

@@ -21,7 +21,7 @@ from funnel.model.projection import (
 )
 from funnel.model.rows import LeadPatch, RowChanges, StageChangeRow
 from schemas.outgoing import ResolvedEvent, Tier
-from tests.funnel_factories import (
+from tests.support.funnel_factories import (
     communication,
     day,
     demoted,
@@ -318,7 +318,7 @@ def test_a_resolved_stage_change_and_its_bare_copy_keep_the_lead() -> None:
 
 def test_a_batch_locks_its_leads_and_opportunities_and_merges_lock_their_survivors() -> None:
     from funnel.model.projection import survivor_keys, touched_keys
-    from tests.funnel_factories import stage_change
+    from tests.support.funnel_factories import stage_change
 
     facts = [page_view("L1", day(0)), stage_change("L2", "O7", "demo", day(1))]
     assert touched_keys(facts) == {"lead:L1", "lead:L2", "opportunity:O7"}

@@ -6,7 +6,7 @@ from funnel.model.privacy import contact_rows, erased_in, without_erased
 from funnel.model.projection import Scored
 from schemas.events import SealedContact
 from schemas.outgoing import PersonErased, Tier
-from tests.funnel_factories import day, merged, page_view, promoted, score
+from tests.support.funnel_factories import day, merged, page_view, promoted, score
 
 SEALED = SealedContact(key_id="k_" + "1" * 32, ciphertext="B" * 40, company_index=["t" * 32])
 

@@ -16,9 +16,9 @@ from forecast.model.logistic import RiskModel, reasons
 from forecast.model.training import Plan, fit, train
 from schemas.outgoing import AlertKind
 from services.risk.__main__ import main as risk_cli
-from tests.helpers import days_from
-from tests.unit.demo_factories import NOW
-from tests.unit.risk_factories import demo_history
+from tests.support.demo_factories import NOW
+from tests.support.helpers import days_from
+from tests.support.risk_factories import demo_history
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 

@@ -15,7 +15,7 @@ from schemas.outgoing import (
     ScoreChanged,
     Tier,
 )
-from tests.helpers import days_from
+from tests.support.helpers import days_from
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 _ids = itertools.count(1)

@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from forecast.model.features import History
 from services.risk import demo
-from tests.unit.demo_factories import NOW
+from tests.support.demo_factories import NOW
 
 
 @lru_cache(maxsize=4)

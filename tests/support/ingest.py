@@ -18,7 +18,7 @@ from runtime.kafka_admin import ensure_topics
 from schemas.topics import ALL_TOPICS, RAW_EVENTS
 from services.ingest.app import create_app
 from services.settings import Settings, WriteKey, sha256_hex
-from tests.helpers import free_port
+from tests.support.helpers import free_port
 
 WECHAT_KEY = "wk_test_wechat_only"
 SLOW_KEY = "wk_test_two_per_second"

@@ -13,8 +13,8 @@ from kafka import KafkaConsumer, TopicPartition
 
 from schemas.topics import RAW_EVENTS
 from services.settings import Settings
-from tests.integration.test_ingest_support import own_topics, running_ingest
-from tests.unit.test_channels_support import channel_settings
+from tests.support.channels import channel_settings
+from tests.support.ingest import own_topics, running_ingest
 
 
 @contextmanager
