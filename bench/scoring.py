@@ -28,6 +28,7 @@ from scoring.model.effects import Effects, Overlay
 from scoring.model.resolving import Record, Resolver
 from scoring.model.rules import default_rules
 from scoring.model.state import LeadState, to_json
+from scoring.wiring import scoring_config
 from scoring.worker import codec
 from scoring.worker.provision import prepare_topics
 from services.ingest.publisher import create_producer
@@ -309,7 +310,7 @@ def main(argv: list[str]) -> int:
     wait_for_broker(base.kafka_bootstrap, timeout=15)
     prefix = f"bench.{uuid.uuid4().hex[:8]}."
     settings = base.model_copy(update={"topic_prefix": prefix, "topic_partitions": args.partitions})
-    prepare_topics(settings)
+    prepare_topics(scoring_config(settings))
     processes: list[subprocess.Popen[bytes]] = []
     try:
         events = backlog(args.leads, args.events_per_lead, datetime.now(UTC) - timedelta(days=1))

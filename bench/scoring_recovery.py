@@ -28,6 +28,7 @@ from bench.ingest import drop_topics, start_ready
 from bench.scoring import backlog, decide_only, free_port, rss_mib, stop
 from runtime.kafka_admin import wait_for_broker
 from scoring.model.state import LeadState
+from scoring.wiring import scoring_config
 from scoring.worker import codec
 from scoring.worker.provision import prepare_topics
 from scoring.worker.topics import app_id
@@ -100,8 +101,8 @@ def main(leads: int, tail: int, partitions: int) -> int:
     prefix = f"bench.{uuid.uuid4().hex[:8]}."
     settings = base.model_copy(update={"topic_prefix": prefix, "topic_partitions": partitions})
     idle = settings.model_copy(update={"topic_prefix": f"{prefix}idle."})
-    prepare_topics(settings)
-    prepare_topics(idle)
+    prepare_topics(scoring_config(settings))
+    prepare_topics(scoring_config(idle))
     data = tempfile.mkdtemp(prefix="scoring-recovery-", dir=".cache")
     rows: list[tuple[str, float, float]] = []
     try:

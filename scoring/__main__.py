@@ -10,18 +10,19 @@ import faust
 from runtime.kafka_admin import wait_for_broker
 from runtime.logs import logging_config, setup_logging
 from scoring.model.rules import RuleSet, default_rules, load_rules
+from scoring.wiring import scoring_config
 from scoring.worker import agents, web
 from scoring.worker.app import ScoringWorker
+from scoring.worker.config import ScoringConfig
 from scoring.worker.provision import prepare_topics
 from services.settings import Settings
 
 
-def build(settings: Settings, rules: RuleSet | None = None) -> ScoringWorker:
+def build(config: ScoringConfig, rules: RuleSet | None = None) -> ScoringWorker:
     """The worker with its agents, timers and web views, topics created."""
     if rules is None:
-        path = settings.scoring_rules_path
-        rules = load_rules(path) if path else default_rules()
-    worker = ScoringWorker(settings, rules, prepare_topics(settings))
+        rules = load_rules(config.rules_path) if config.rules_path else default_rules()
+    worker = ScoringWorker(config, rules, prepare_topics(config))
     agents.register(worker)
     web.register(worker)
     return worker
@@ -29,20 +30,21 @@ def build(settings: Settings, rules: RuleSet | None = None) -> ScoringWorker:
 
 def main() -> int:
     """Run the worker; Faust's worker handles SIGTERM/SIGINT by committing and stopping."""
-    settings = Settings()
+    settings = Settings()  # the one place the worker reads them: the rest takes its config
+    config = scoring_config(settings)
     setup_logging(settings.log_level)
     # Faust's worker sets the root logger to DEBUG (for its terminal spinner): aiokafka then
     # built a debug record for every message produced (7 % of the worker's time, profiled)
     for name in ("aiokafka", "faust", "mode"):
         logging.getLogger(name).setLevel(settings.log_level.upper())
-    wait_for_broker(settings.kafka_bootstrap, timeout=60)
-    worker = build(settings)
+    wait_for_broker(config.kafka_bootstrap, timeout=60)
+    worker = build(config)
     logging.getLogger("scoring").info(
         "scoring %s: rules %s, %d partitions, web :%d",
         worker.app.conf.id,
         worker.rules.version,
         worker.partitions,
-        settings.scoring_web_port,
+        config.web_port,
     )
     faust.Worker(
         worker.app,

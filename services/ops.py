@@ -98,9 +98,11 @@ def main(argv: list[str] | None = None) -> int:
                     settings.topic_replication,
                 )
                 print(f"[topics] created {created}" if created else "[topics] all present")
+                from scoring.wiring import scoring_config
                 from scoring.worker.provision import prepare_topics
 
-                prepare_topics(settings)  # the scoring worker's internal and nurture topics
+                # the scoring worker's internal and nurture topics
+                prepare_topics(scoring_config(settings))
             case "migrate":
                 applied = apply_migrations(settings.database_url)
                 print(f"[migrate] applied {applied}" if applied else "[migrate] up to date")
@@ -111,9 +113,11 @@ def main(argv: list[str] | None = None) -> int:
                 report = asyncio.run(rebuild(projector_config(settings)))
                 print(f"[rebuild] {report.messages} messages into {report.schema}")
             case "rescore":
+                from scoring.wiring import scoring_config
                 from scoring.worker.rescore import rescore as replay_under
 
-                replayed = asyncio.run(replay_under(settings, args.rules, shadow=args.write_shadow))
+                config = scoring_config(settings)
+                replayed = asyncio.run(replay_under(config, args.rules, shadow=args.write_shadow))
                 print(replayed.text())
             case "credentials":
                 _print_credentials(settings)

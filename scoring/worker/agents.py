@@ -38,12 +38,12 @@ async def run_to_completion(work: Awaitable[None]) -> None:
 
 def register(w: ScoringWorker) -> None:
     """Attach the identity agent, the scoring agent, the sweep timer and the gauges to the app."""
-    app, s = w.app, w.settings
+    app, config = w.app, w.config
     raw_and_hops = app.topic(w.raw_topic, w.names[Out.HOPS], key_type=bytes, value_type=bytes)
     lead_inputs = app.topic(
         w.names[Out.LEAD_INPUTS], w.erasure_topic, key_type=bytes, value_type=bytes
     )
-    size, within = s.scoring_batch_size, s.scoring_batch_within_seconds
+    size, within = config.batch_size, config.batch_within_seconds
 
     @app.agent(raw_and_hops, name="resolve-identities")
     async def resolve_identities(stream: Any) -> None:
@@ -55,7 +55,7 @@ def register(w: ScoringWorker) -> None:
         async for events in stream.take_events(size, within):
             await run_to_completion(w.score_batch(events))
 
-    @app.timer(s.scoring_sweep_interval_seconds, name="log-due-sweeps")  # type: ignore[untyped-decorator]
+    @app.timer(config.sweep_interval_seconds, name="log-due-sweeps")  # type: ignore[untyped-decorator]
     async def log_due_sweeps() -> None:
         if w.is_ready():
             await sweep_due(w)

@@ -1,4 +1,4 @@
-"""The Faust app of the scoring worker, built from Settings: topics, tables, batch plumbing.
+"""The scoring worker's Faust app, built from its ScoringConfig: topics, tables, batch plumbing.
 
 Every batch runs *gather → decide (pure: `scoring.model.resolving`, `scoring.model.decider`) →
 publish and wait for the broker's acknowledgements → write the tables*; then Faust acks the batch,
@@ -42,10 +42,10 @@ from scoring.model.resolving import Record, Resolver, dead_letter
 from scoring.model.rules import RuleSet
 from scoring.model.state import LeadState
 from scoring.worker import codec, telemetry
+from scoring.worker.config import ScoringConfig
 from scoring.worker.faust_fixes import App
 from scoring.worker.store import OPTIONS, KeyedRocksDBStore, is_durable, reader
 from scoring.worker.topics import IDENTITY_HOPS, LEAD_INPUTS, NURTURE, app_id
-from services.settings import Settings
 
 log = logging.getLogger("scoring")
 CRASHED = 70  # exit status when a batch cannot be completed (the supervisor restarts us)
@@ -54,26 +54,26 @@ STATE_CACHE = (
 )
 
 
-def faust_app(settings: Settings, partitions: int) -> faust.App:
-    """The Faust app: RocksDB or memory store (`scoring_store`), our timeouts."""
-    name = app_id(settings.topic_prefix, settings.scoring_generation)
-    Path(settings.scoring_data_dir).mkdir(parents=True, exist_ok=True)  # Faust makes one level
+def faust_app(config: ScoringConfig, partitions: int) -> faust.App:
+    """The Faust app: RocksDB or memory store (`config.store`), our timeouts."""
+    name = app_id(config.topic_prefix, config.generation)
+    Path(config.data_dir).mkdir(parents=True, exist_ok=True)  # Faust makes one level
     return App(
         name,
-        broker=f"kafka://{settings.kafka_bootstrap}",
-        store="rocksdb://" if settings.scoring_store == "rocksdb" else "memory://",
-        datadir=str(Path(settings.scoring_data_dir) / name),
-        processing_guarantee=settings.scoring_processing_guarantee,
+        broker=f"kafka://{config.kafka_bootstrap}",
+        store="rocksdb://" if config.store == "rocksdb" else "memory://",
+        datadir=str(Path(config.data_dir) / name),
+        processing_guarantee=config.processing_guarantee,
         topic_partitions=partitions,
-        topic_replication_factor=settings.topic_replication,
+        topic_replication_factor=config.topic_replication,
         topic_disable_leader=True,
         # we create every topic from its declaration; Faust's own declaring costs a metadata
         # request for every topic on the broker per topic (seconds on a shared broker)
         topic_allow_declare=False,
-        broker_session_timeout=settings.scoring_session_timeout_seconds,
-        broker_heartbeat_interval=settings.scoring_heartbeat_interval_seconds,
-        broker_rebalance_timeout=settings.scoring_rebalance_timeout_seconds,
-        broker_commit_interval=settings.scoring_commit_interval_seconds,
+        broker_session_timeout=config.session_timeout_seconds,
+        broker_heartbeat_interval=config.heartbeat_interval_seconds,
+        broker_rebalance_timeout=config.rebalance_timeout_seconds,
+        broker_commit_interval=config.commit_interval_seconds,
         consumer_auto_offset_reset="earliest",
         stream_recovery_delay=0.1,
         stream_ack_exceptions=False,
@@ -82,9 +82,9 @@ def faust_app(settings: Settings, partitions: int) -> faust.App:
         key_serializer="raw",
         value_serializer="raw",
         web_enabled=True,
-        web_bind=settings.host,
-        web_host=settings.host,
-        web_port=settings.scoring_web_port,
+        web_bind=config.web_host,
+        web_host=config.web_host,
+        web_port=config.web_port,
         worker_redirect_stdouts=False,
     )  # App: stock Faust with the fixes in scoring/worker/faust_fixes.py
 
@@ -127,10 +127,10 @@ class KeyedTable(faust.Table):  # type: ignore[type-arg]
 class ScoringWorker:
     """The app plus what its agents share: tables, topic names, the pure deciders, the index."""
 
-    def __init__(self, settings: Settings, rules: RuleSet, partitions: int) -> None:
-        self.settings, self.rules, self.partitions = settings, rules, partitions
-        self.app = faust_app(settings, partitions)
-        internal, public = self.app.conf.id, settings.topic_prefix
+    def __init__(self, config: ScoringConfig, rules: RuleSet, partitions: int) -> None:
+        self.config, self.rules, self.partitions = config, rules, partitions
+        self.app = faust_app(config, partitions)
+        internal, public = self.app.conf.id, config.topic_prefix
         self.names: dict[Out, str] = {
             Out.HOPS: IDENTITY_HOPS.name(internal),
             Out.LEAD_INPUTS: LEAD_INPUTS.name(internal),
@@ -150,10 +150,8 @@ class ScoringWorker:
         self.lead_identities = self._table("lead_identities")
         self.nurtured = self._table("nurtured")
         self.resolver = Resolver(self.partition_of)
-        self.folder = Folder(
-            rules, settings.scoring_sweep_min_change, settings.scoring_nurture_enabled
-        )
-        self.due = DueIndex(round(settings.scoring_sweep_every_seconds * 1_000_000))
+        self.folder = Folder(rules, config.sweep_min_change, config.nurture_enabled)
+        self.due = DueIndex(round(config.sweep_every_seconds * 1_000_000))
         self._states: OrderedDict[str, tuple[bytes, LeadState]] = OrderedDict()
         self.processed: dict[tuple[str, int], int] = {}  # (topic, partition) → next offset
         self._readers: dict[str, Callable[[str], bytes | None]] = {}

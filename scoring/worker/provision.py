@@ -6,8 +6,8 @@ from kafka.admin import KafkaAdminClient
 
 from runtime.kafka_admin import ensure_topics
 from schemas.topics import ALL_TOPICS, RAW_EVENTS
+from scoring.worker.config import ScoringConfig
 from scoring.worker.topics import INTERNAL_TOPICS, NURTURE, app_id
-from services.settings import Settings
 
 
 def partition_counts(bootstrap: str, names: list[str]) -> dict[str, int]:
@@ -20,23 +20,23 @@ def partition_counts(bootstrap: str, names: list[str]) -> dict[str, int]:
     return {item["name"]: len(item["partitions"]) for item in described if item["partitions"]}
 
 
-def prepare_topics(settings: Settings) -> int:
+def prepare_topics(config: ScoringConfig) -> int:
     """Create the declared topics that are missing; the internal ones like events.raw's."""
-    raw = RAW_EVENTS.name(settings.topic_prefix)
+    raw = RAW_EVENTS.name(config.topic_prefix)
     ensure_topics(
-        settings.kafka_bootstrap,
+        config.kafka_bootstrap,
         [*ALL_TOPICS, NURTURE],
-        settings.topic_prefix,
-        settings.topic_partitions,
-        settings.topic_replication,
+        config.topic_prefix,
+        config.topic_partitions,
+        config.topic_replication,
     )
-    partitions = partition_counts(settings.kafka_bootstrap, [raw])[raw]
-    internal = app_id(settings.topic_prefix, settings.scoring_generation)
+    partitions = partition_counts(config.kafka_bootstrap, [raw])[raw]
+    internal = app_id(config.topic_prefix, config.generation)
     ensure_topics(
-        settings.kafka_bootstrap, INTERNAL_TOPICS, internal, partitions, settings.topic_replication
+        config.kafka_bootstrap, INTERNAL_TOPICS, internal, partitions, config.topic_replication
     )
     names = [spec.name(internal) for spec in INTERNAL_TOPICS]
-    counts = partition_counts(settings.kafka_bootstrap, names)
+    counts = partition_counts(config.kafka_bootstrap, names)
     wrong = {name: n for name, n in counts.items() if n != partitions}
     if wrong:
         raise SystemExit(f"scoring: {raw} has {partitions} partitions but {wrong}; they must match")

@@ -32,9 +32,9 @@ from scoring.model.replay import Replay
 from scoring.model.rules import RuleSet, default_rules, load_rules
 from scoring.model.state import LeadState, to_json
 from scoring.worker import codec
+from scoring.worker.config import ScoringConfig
 from scoring.worker.provision import partition_counts
 from scoring.worker.topics import CHANGELOGS, app_id
-from services.settings import Settings
 
 
 @dataclass
@@ -81,15 +81,13 @@ BATCH = 2_000  # records buffered per partition: memory is bounded by this, not 
 
 
 async def stream_records(
-    settings: Settings, topic: str, progress: Progress = lambda done, total: None
+    config: ScoringConfig, topic: str, progress: Progress = lambda done, total: None
 ) -> AsyncIterator[Record]:
     """Every record from the start to the current end, each partition in order, partitions
     merged by append time; at most `BATCH` records per partition held at once."""
-    partitions = partition_counts(settings.kafka_bootstrap, [topic]).get(topic, 0)
+    partitions = partition_counts(config.kafka_bootstrap, [topic]).get(topic, 0)
     tps = [TopicPartition(topic, p) for p in range(partitions)]
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False
-    )
+    consumer = AIOKafkaConsumer(bootstrap_servers=config.kafka_bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
         consumer.assign(tps)
@@ -129,12 +127,10 @@ async def _refill(
         unread.discard(tp)
 
 
-async def replay_log(settings: Settings, replays: list[Replay], progress: Progress) -> int:
+async def replay_log(config: ScoringConfig, replays: list[Replay], progress: Progress) -> int:
     """Feed the raw log, streamed, to every replay; the events fed (dead letters skipped)."""
     events = 0
-    async for _, _, value in stream_records(
-        settings, RAW_EVENTS.name(settings.topic_prefix), progress
-    ):
+    async for _, _, value in stream_records(config, RAW_EVENTS.name(config.topic_prefix), progress):
         try:
             event = parse_event(value or b"")
         except ValidationError:
@@ -146,11 +142,11 @@ async def replay_log(settings: Settings, replays: list[Replay], progress: Progre
     return events
 
 
-async def read_live(settings: Settings) -> dict[str, LeadState]:
+async def read_live(config: ScoringConfig) -> dict[str, LeadState]:
     """The live leads table, from its changelog (latest value per lead)."""
-    topic = CHANGELOGS[1].name(app_id(settings.topic_prefix, settings.scoring_generation))
+    topic = CHANGELOGS[1].name(app_id(config.topic_prefix, config.generation))
     latest: dict[str, bytes | None] = {}
-    async for _, key, value in stream_records(settings, topic):
+    async for _, key, value in stream_records(config, topic):
         latest[(key or b"").decode()] = value
     return {lead: codec.decode(raw) for lead, raw in latest.items() if raw is not None}
 
@@ -173,19 +169,19 @@ def compare(
     return report
 
 
-async def write_shadow(settings: Settings, version: str, shadow: dict[str, LeadState]) -> str:
+async def write_shadow(config: ScoringConfig, version: str, shadow: dict[str, LeadState]) -> str:
     """Store the shadow table in a compacted topic named after the rules version."""
     slug = "".join(c if c.isalnum() or c in "-_" else "-" for c in version)
     spec = TopicSpec(f".shadow.{slug}", "lead_id", "LeadState JSON", cleanup_policy="compact")
-    internal = app_id(settings.topic_prefix, settings.scoring_generation)
+    internal = app_id(config.topic_prefix, config.generation)
     ensure_topics(
-        settings.kafka_bootstrap,
+        config.kafka_bootstrap,
         [spec],
         internal,
-        settings.topic_partitions,
-        settings.topic_replication,
+        config.topic_partitions,
+        config.topic_replication,
     )
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all", linger_ms=5)
+    producer = AIOKafkaProducer(bootstrap_servers=config.kafka_bootstrap, acks="all", linger_ms=5)
     await producer.start()
     try:
         for lead_id, state in sorted(shadow.items()):
@@ -197,7 +193,7 @@ async def write_shadow(settings: Settings, version: str, shadow: dict[str, LeadS
 
 
 async def rescore(
-    settings: Settings,
+    config: ScoringConfig,
     new_rules: str | Path,
     *,
     shadow: bool = False,
@@ -208,16 +204,16 @@ async def rescore(
 
     The log is streamed once through both replays, with a progress bar on `stream`.
     """
-    path = settings.scoring_rules_path
+    path = config.rules_path
     current, new = (load_rules(path) if path else default_rules()), load_rules(new_rules)
     running, trial = Replay(current), Replay(new)
     bar = ProgressBar(stream, label="rescore", unit="records", rate_unit="records/s")
-    events = await replay_log(settings, [running, trial], bar.update)
+    events = await replay_log(config, [running, trial], bar.update)
     moment = now or datetime.now(UTC)
     before = as_of(running.leads, current, moment)
     after = as_of(trial.leads, new, moment)
     report = compare(before, after, RescoreReport(current.version, new.version, events, len(after)))
-    live = as_of(await read_live(settings), current, moment)
+    live = as_of(await read_live(config), current, moment)
     report.live_leads = len(live)
     report.live_agreeing = sum(
         1
@@ -227,5 +223,5 @@ async def rescore(
         and abs(before[lead_id].score - state.score) <= 0.01
     )
     if shadow:
-        report.shadow_topic = await write_shadow(settings, report.new_version, after)
+        report.shadow_topic = await write_shadow(config, report.new_version, after)
     return report

@@ -36,7 +36,7 @@ def _auth_failure(w: ScoringWorker, web: Any, request: Any) -> Any | None:
         body = error_body("unauthorized", message)
         return _json(web, body, 401, {"WWW-Authenticate": "Bearer"})
     digest = sha256_hex(token.strip())
-    if not any(hmac.compare_digest(digest, known) for known in w.settings.read_token_sha256s):
+    if not any(hmac.compare_digest(digest, known) for known in w.config.read_token_sha256s):
         return _json(web, error_body("forbidden", "this token may not read scores"), 403)
     return None
 

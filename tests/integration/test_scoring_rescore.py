@@ -12,13 +12,12 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from scoring.model.rules import DEFAULT_RULES_PATH
+from scoring.wiring import scoring_config
 from scoring.worker import rescore
 from scoring.worker.topics import app_id
 from services.settings import Settings
 from tests.integration.scoring_fixtures import (  # noqa: F401 (fixtures)
     ROOT,
-    OutputReader,
-    Outputs,
     WorkerProcess,
     journey,
     produce,
@@ -26,6 +25,7 @@ from tests.integration.scoring_fixtures import (  # noqa: F401 (fixtures)
     worker,
     worker_env,
 )
+from tests.support.scoring_outputs import OutputReader
 
 
 def _stricter_rules(tmp_path: Path) -> Path:
@@ -109,8 +109,8 @@ async def test_the_log_streams_in_small_batches_merged_by_append_time(
         await producer.stop()
     monkeypatch.setattr(rescore, "BATCH", 4)  # many refills per partition
     seen: list[tuple[int, int]] = []
-    settings = Settings(kafka_bootstrap=kafka_bootstrap)
-    records = [r async for r in rescore.stream_records(settings, topic, lambda *p: seen.append(p))]
+    config = scoring_config(Settings(kafka_bootstrap=kafka_bootstrap))
+    records = [r async for r in rescore.stream_records(config, topic, lambda *p: seen.append(p))]
 
     stamps = [stamp for stamp, _, _ in records]
     assert len(records) == 60 and stamps == sorted(stamps) and len(set(stamps)) == 60

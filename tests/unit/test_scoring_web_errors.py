@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 
+from scoring.wiring import scoring_config
 from scoring.worker.web import _auth_failure, lead_score
 from services.settings import DEV_READ_TOKEN, Settings
 
@@ -20,8 +21,8 @@ class FakeWeb:
 
 
 def worker(**reads: Any) -> Any:
-    settings = Settings.model_construct()
-    return SimpleNamespace(settings=settings, read_lead=lambda lead_id: reads.get(lead_id))
+    config = scoring_config(Settings.model_construct())
+    return SimpleNamespace(config=config, read_lead=lambda lead_id: reads.get(lead_id))
 
 
 def request(authorization: str) -> Any:
