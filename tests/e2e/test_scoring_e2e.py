@@ -21,8 +21,8 @@ from scoring.model.rules import default_rules
 from services.ingest.rejections import Rejection
 from services.settings import DEV_READ_TOKEN, DEV_WRITE_KEY
 from tests.e2e.conftest import RunningSystem
-from tests.integration.scoring_fixtures import OutputReader
 from tests.support.demo_factories import as_ingested
+from tests.support.scoring_outputs import OutputReader
 
 
 async def test_a_demo_request_posted_to_ingest_becomes_an_sql_in_kafka_and_in_the_query_api(

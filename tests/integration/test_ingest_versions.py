@@ -7,13 +7,12 @@ import httpx
 from services.ingest import examples
 from services.settings import Settings
 from tests.integration.scoring_fixtures import (  # noqa: F401 (fixtures)
-    OutputReader,
-    Outputs,
     WorkerProcess,
     scoring_settings,
     worker,
 )
 from tests.integration.test_scoring_pipeline import ingest  # noqa: F401 (a fixture)
+from tests.support.scoring_outputs import OutputReader, Outputs
 
 
 def _versions(outputs: Outputs) -> dict[str, int]:

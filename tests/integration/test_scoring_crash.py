@@ -19,8 +19,6 @@ from scoring.model.replay import Replay
 from scoring.model.rules import default_rules
 from services.settings import Settings
 from tests.integration.scoring_fixtures import (  # noqa: F401 (fixtures)
-    OutputReader,
-    Outputs,
     WorkerProcess,
     journey,
     produce,
@@ -29,6 +27,7 @@ from tests.integration.scoring_fixtures import (  # noqa: F401 (fixtures)
     scoring_settings,
     worker,
 )
+from tests.support.scoring_outputs import OutputReader, Outputs
 
 LEADS = 240
 

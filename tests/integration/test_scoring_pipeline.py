@@ -15,8 +15,6 @@ from scoring.model.replay import Replay
 from scoring.model.rules import default_rules
 from services.settings import DEV_WRITE_KEY, Settings
 from tests.integration.scoring_fixtures import (  # noqa: F401 (fixtures)
-    OutputReader,
-    Outputs,
     WorkerProcess,
     envelope,
     produce,
@@ -25,6 +23,7 @@ from tests.integration.scoring_fixtures import (  # noqa: F401 (fixtures)
     worker,
 )
 from tests.support.ingest import running_ingest
+from tests.support.scoring_outputs import OutputReader, Outputs
 
 
 @pytest.fixture

@@ -13,8 +13,6 @@ from scoring.model.replay import Replay
 from scoring.model.rules import default_rules
 from services.settings import Settings
 from tests.integration.scoring_fixtures import (  # noqa: F401 (fixtures)
-    OutputReader,
-    Outputs,
     WorkerProcess,
     envelope,
     produce,
@@ -23,6 +21,7 @@ from tests.integration.scoring_fixtures import (  # noqa: F401 (fixtures)
     scoring_settings,
 )
 from tests.support.helpers import free_port
+from tests.support.scoring_outputs import OutputReader, Outputs
 
 
 def _person(n: int, start: datetime) -> list[Event]:

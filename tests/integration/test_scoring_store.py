@@ -13,7 +13,6 @@ from scoring.model.rules import default_rules
 from scoring.worker.topics import app_id
 from services.settings import Settings
 from tests.integration.scoring_fixtures import (  # noqa: F401 (fixtures)
-    OutputReader,
     WorkerProcess,
     journey,
     produce,
@@ -22,6 +21,7 @@ from tests.integration.scoring_fixtures import (  # noqa: F401 (fixtures)
     scoring_settings,
     worker,
 )
+from tests.support.scoring_outputs import OutputReader
 
 LEADS = 30
 OFFSET_KEY = b"__faust\0offset__"

@@ -8,14 +8,13 @@ from datetime import UTC, datetime, timedelta
 from schemas.outgoing import LeadDemoted, Tier
 from services.settings import Settings
 from tests.integration.scoring_fixtures import (  # noqa: F401 (fixtures)
-    OutputReader,
-    Outputs,
     WorkerProcess,
     envelope,
     produce,
     scoring_settings,
     worker,
 )
+from tests.support.scoring_outputs import OutputReader, Outputs
 
 
 def _demotions(outputs: Outputs) -> list[LeadDemoted]:

@@ -24,13 +24,13 @@ from scoring.model.rules import default_rules
 from services.settings import DEV_READ_TOKEN, Settings
 from tests.integration.funnel_fixtures import project_all, query_client
 from tests.integration.scoring_fixtures import (  # noqa: F401 (fixtures)
-    OutputReader,
     WorkerProcess,
     envelope,
     produce,
     scoring_settings,
     worker,
 )
+from tests.support.scoring_outputs import OutputReader
 
 T0 = datetime(2026, 9, 1, tzinfo=UTC)
 KINDS = [

@@ -3,7 +3,8 @@
 Every package keeps its pure model in `model/` (plus `schemas/`, the contracts). A pure module
 imports no Kafka, Faust, database, web, metrics or OS library, and from this project only other
 pure modules, so purity holds transitively. Settings are read only by entry points (`__main__`
-modules and the services' app factories), which hand plain config values down.
+modules and the services' app factories) and each package's `wiring.py`, which maps them to the
+package's plain config; no domain package imports the services layer otherwise.
 """
 
 from __future__ import annotations
@@ -75,3 +76,62 @@ def test_the_pure_check_itself_catches_an_adapter_import(tmp_path: Path) -> None
     names = imported(bad)
     assert {n.split(".")[0] for n in names} & FORBIDDEN == {"asyncpg"}
     assert not is_pure("scoring.worker.codec") and is_pure("scoring.model.rules")
+
+
+DOMAIN_PACKAGES = ["scoring", "funnel", "alerts", "performance", "forecast", "runtime", "schemas"]
+WIRING = {"__main__.py", "wiring.py"}  # entry points, and the one Settings → config mapping each
+DOMAIN_FILES = sorted(p for pkg in DOMAIN_PACKAGES for p in (ROOT / pkg).rglob("*.py"))
+
+
+def reads_services(path: Path) -> set[str]:
+    return {n for n in imported(path) if n == "services" or n.startswith("services.")}
+
+
+@pytest.mark.parametrize("path", DOMAIN_FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_only_entry_points_and_wiring_import_the_services_layer(path: Path) -> None:
+    if path.name not in WIRING:
+        assert reads_services(path) == set()
+
+
+def test_the_wiring_check_itself_catches_settings_in_an_adapter(tmp_path: Path) -> None:
+    bad = tmp_path / "runner.py"
+    bad.write_text("from services.settings import Settings\n", encoding="utf-8")
+    assert reads_services(bad) == {"services.settings", "services.settings.Settings"}
+    assert len(DOMAIN_FILES) > 100
+
+
+TEST_LAYERS = ("unit", "integration", "e2e")
+TEST_FILES = sorted(p for layer in TEST_LAYERS for p in (ROOT / "tests" / layer).rglob("*.py"))
+
+
+def other_layers(path: Path, own: str | None = None) -> set[str]:
+    """The test-layer modules `path` imports from a layer other than its own."""
+    own = own or path.relative_to(ROOT / "tests").parts[0]
+    return {
+        name
+        for name in imported(path)
+        if name.split(".")[0] == "tests"
+        and len(name.split(".")) > 1
+        and name.split(".")[1] in TEST_LAYERS
+        and name.split(".")[1] != own
+    }
+
+
+@pytest.mark.parametrize("path", TEST_FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_a_test_imports_helpers_from_its_own_layer_or_tests_support(path: Path) -> None:
+    assert other_layers(path) == set()
+
+
+def test_the_test_layer_check_itself_catches_a_crossing(tmp_path: Path) -> None:
+    crossing = tmp_path / "test_x.py"
+    crossing.write_text(
+        "from tests.integration.scoring_fixtures import OutputReader\n"
+        "from tests.support.kafka import read_topic\nfrom tests.e2e.conftest import ROOT\n",
+        encoding="utf-8",
+    )
+    found = other_layers(crossing, own="e2e")
+    assert found == {
+        "tests.integration.scoring_fixtures",
+        "tests.integration.scoring_fixtures.OutputReader",
+    }
+    assert len(TEST_FILES) > 100
