@@ -9,10 +9,11 @@ from typing import Any
 import orjson
 
 from forecast.model.assess import assess
-from forecast.model.features import Contact, History, Stay
+from forecast.model.features import Contact, History
 from forecast.model.logistic import RiskModel
 from forecast.model.training import Plan, train
-from funnel.store.queries import plain_schema
+from funnel.model.rows import StageIntervalRow
+from funnel.store.queries import INTERVAL_COLUMNS, plain_schema
 from performance.model.todos import AtRisk
 
 Connection = Any  # an asyncpg connection or pool (untyped)
@@ -25,10 +26,9 @@ async def load_history(conn: Connection, schema: str, open_only: bool = False) -
     `open_only` of the leads with an opportunity open now (enough to score them now)."""
     s = plain_schema(schema)
     stays = tuple(
-        Stay(*row)
+        StageIntervalRow(*row)
         for row in await conn.fetch(
-            "SELECT opportunity_id, lead_id, stage, entered_at, exited_at, outcome, owner, amount"
-            f" FROM {s}.stage_intervals ORDER BY opportunity_id, seq"
+            f"SELECT {INTERVAL_COLUMNS} FROM {s}.stage_intervals i ORDER BY opportunity_id, seq"
         )
     )
     leads = sorted(

@@ -10,8 +10,8 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from funnel.model.maths import StageStay
 from funnel.model.periods import Period, days_between, ratio
+from funnel.model.rows import StageIntervalRow
 from funnel.model.stages import DEFAULT_ORDER, StageOrder
 from schemas.outgoing import Alert, AlertKind
 
@@ -70,7 +70,7 @@ class OwnerAssessment:
 
 def assess_owners(
     contacts: Iterable[Contact],
-    stays: Iterable[StageStay],
+    stays: Iterable[StageIntervalRow],
     window: Period,
     as_of: datetime | None = None,
     config: BusyConfig | None = None,
@@ -91,7 +91,7 @@ def assess_owners(
     return [_assess(owner, logged[owner], sorted(stuck[owner]), config) for owner in owners]
 
 
-def _stuck(stay: StageStay, at: datetime, config: BusyConfig) -> bool:
+def _stuck(stay: StageIntervalRow, at: datetime, config: BusyConfig) -> bool:
     still_there = stay.entered_at <= at and (stay.exited_at is None or stay.exited_at > at)
     return still_there and days_between(stay.entered_at, at) > config.stuck_days
 

@@ -10,8 +10,9 @@ from typing import Any, Literal
 
 from alerts.model import measures
 from alerts.model.health_config import HealthThresholds, Indicator, Rule
-from funnel.model.maths import StageStay, won_deals
+from funnel.model.maths import won_deals
 from funnel.model.periods import Period, month_period
+from funnel.model.rows import StageIntervalRow
 from funnel.model.tiers import LeadTierHistory
 from schemas.outgoing import Alert, AlertKind
 
@@ -84,7 +85,7 @@ def grade(value: float | None, rule: Rule) -> Status:
 def health_check(
     month: str,
     leads: Iterable[LeadTierHistory],
-    stays: Iterable[StageStay],
+    stays: Iterable[StageIntervalRow],
     thresholds: HealthThresholds | None = None,
     as_of: datetime | None = None,
     tz: tzinfo = UTC,

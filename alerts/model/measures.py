@@ -6,8 +6,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from funnel.model.maths import StageStay, WonDeal
+from funnel.model.maths import WonDeal
 from funnel.model.periods import Period, mean, ratio
+from funnel.model.rows import StageIntervalRow
 from funnel.model.stages import DEFAULT_ORDER, StageOrder
 from funnel.model.tiers import FunnelStep, LeadTierHistory, reach_times
 
@@ -54,7 +55,7 @@ def high_value_share(deals: Iterable[WonDeal], amount_at_least: float) -> Measur
 
 
 def updates_on_time(
-    stays: Iterable[StageStay],
+    stays: Iterable[StageIntervalRow],
     window: Period,
     as_of: datetime,
     sla_days: Mapping[str, float],

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from forecast.model.features import History, Snapshot, Stay, by_opportunity, open_snapshots
+from forecast.model.features import History, Snapshot, by_opportunity, open_snapshots
+from funnel.model.rows import StageIntervalRow
 
 LOST = "lost"
 
@@ -19,7 +20,7 @@ class Example:
     lost: bool
 
 
-def lost_within(stays: Sequence[Stay], at: datetime, horizon: timedelta) -> bool:
+def lost_within(stays: Sequence[StageIntervalRow], at: datetime, horizon: timedelta) -> bool:
     """Whether the opportunity (its stays in entry order) was lost in [at, at + horizon):
     its last stay ended `lost` then. Won, still open or lost later: False."""
     last = stays[-1]

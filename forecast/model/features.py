@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from statistics import median
 
+from funnel.model.rows import StageIntervalRow
+
 DAY = 86_400.0
 TREND_DAYS = 14.0  # the window of the activity trend and of recent effective communications
 FALLBACK_MEDIAN_DAYS = 1.0  # a stage with no ended stay yet
@@ -38,20 +40,6 @@ LOG_SCALED = frozenset(
 
 
 @dataclass(frozen=True, slots=True)
-class Stay:
-    """One stay of an opportunity in an open stage (a row of funnel.stage_intervals)."""
-
-    opportunity_id: str
-    lead_id: str | None
-    stage: str
-    entered_at: datetime
-    exited_at: datetime | None = None
-    outcome: str | None = None  # advanced | won | lost | regressed
-    owner: str | None = None
-    amount: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class Contact:
     """A logged communication (funnel.communications): about which deal, when, effective?"""
 
@@ -65,7 +53,7 @@ class Contact:
 class History:
     """What the read models hold: every stay, communication and lead event time."""
 
-    stays: tuple[Stay, ...]
+    stays: tuple[StageIntervalRow, ...]
     contacts: tuple[Contact, ...]
     activity: Mapping[str, tuple[datetime, ...]]  # lead id -> its behaviour events' times
 
@@ -106,7 +94,7 @@ class StageNorm:
     loss_rate: float
 
 
-def stage_norms(stays: Iterable[Stay], at: datetime) -> dict[str, StageNorm]:
+def stage_norms(stays: Iterable[StageIntervalRow], at: datetime) -> dict[str, StageNorm]:
     """Per stage, over the stays that had ended before `at`: median days and share lost."""
     ended: dict[str, list[tuple[float, bool]]] = defaultdict(list)
     for stay in stays:
@@ -119,15 +107,15 @@ def stage_norms(stays: Iterable[Stay], at: datetime) -> dict[str, StageNorm]:
     }
 
 
-def by_opportunity(stays: Iterable[Stay]) -> dict[str, list[Stay]]:
+def by_opportunity(stays: Iterable[StageIntervalRow]) -> dict[str, list[StageIntervalRow]]:
     """Each opportunity's stays in entry order."""
-    grouped: dict[str, list[Stay]] = defaultdict(list)
+    grouped: dict[str, list[StageIntervalRow]] = defaultdict(list)
     for stay in stays:
         grouped[stay.opportunity_id].append(stay)
     return {key: sorted(found, key=lambda s: s.entered_at) for key, found in grouped.items()}
 
 
-def current_stay(stays: Sequence[Stay], at: datetime) -> Stay | None:
+def current_stay(stays: Sequence[StageIntervalRow], at: datetime) -> StageIntervalRow | None:
     """The stay the opportunity was in at `at`, or None (not yet opened, or closed by then)."""
     for stay in stays:
         if stay.entered_at < at and (stay.exited_at is None or stay.exited_at >= at):
@@ -151,7 +139,7 @@ def _activity_trend(times: Sequence[datetime], at: datetime) -> float:
 
 
 def snapshot(
-    stays: Sequence[Stay],
+    stays: Sequence[StageIntervalRow],
     contacts: Sequence[Contact],
     activity: Sequence[datetime],
     norms: Mapping[str, StageNorm],

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
-from typing import Protocol
 
 from funnel.model.periods import Period, days_between, in_period, mean, median, month_of, p90, ratio
+from funnel.model.rows import StageIntervalRow
 from funnel.model.stages import DEFAULT_ORDER, Outcome, StageOrder
 from funnel.model.tiers import FunnelStep, LeadTierHistory, TierFunnelRow, reach_times, tier_funnel
 
@@ -17,9 +17,7 @@ __all__ = [
     "LeadTierHistory",
     "Period",
     "SalesCycleRow",
-    "StageInterval",
     "StageRow",
-    "StageStay",
     "TierFunnelRow",
     "WonDeal",
     "reach_times",
@@ -28,46 +26,6 @@ __all__ = [
     "tier_funnel",
     "won_deals",
 ]
-
-
-class StageStay(Protocol):
-    """What the maths reads of a stage interval; the projector's interval rows fit it as is."""
-
-    @property
-    def opportunity_id(self) -> str: ...
-    @property
-    def stage(self) -> str: ...
-    @property
-    def entered_at(self) -> datetime: ...
-    @property
-    def exited_at(self) -> datetime | None: ...
-    @property
-    def outcome(self) -> str | None: ...
-    @property
-    def lost_reason(self) -> str | None: ...
-    @property
-    def owner(self) -> str | None: ...
-    @property
-    def exit_gate_missing(self) -> Sequence[str] | None: ...
-    @property
-    def amount(self) -> float | None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class StageInterval:
-    """An opportunity's stay in one stage; `exited_at`/`outcome` are None while it stays."""
-
-    opportunity_id: str
-    stage: str
-    entered_at: datetime
-    exited_at: datetime | None = None
-    outcome: Outcome | None = None
-    lost_reason: str | None = None
-    owner: str | None = None
-    amount: float | None = None
-    exit_gate_missing: Sequence[str] | None = (
-        None  # what the move out lacked (funnel/model/gates.py)
-    )
 
 
 UNSPECIFIED_REASON = "unspecified"
@@ -94,13 +52,13 @@ class StageRow:
 
 
 def stage_table(
-    intervals: Iterable[StageStay],
+    intervals: Iterable[StageIntervalRow],
     order: StageOrder = DEFAULT_ORDER,
     period: Period | None = None,
     top_reasons: int = 3,
 ) -> list[StageRow]:
     """Per open stage, over stays whose `entered_at` is in the period: counts, days, conversion."""
-    cohorts: dict[str, list[StageStay]] = defaultdict(list)
+    cohorts: dict[str, list[StageIntervalRow]] = defaultdict(list)
     for interval in intervals:
         if not order.is_terminal(interval.stage) and in_period(interval.entered_at, period):
             cohorts[interval.stage].append(interval)
@@ -111,7 +69,7 @@ def stage_table(
     ]
 
 
-def _stage_row(stage: str, label: str, stays: list[StageStay], top: int) -> StageRow:
+def _stage_row(stage: str, label: str, stays: list[StageIntervalRow], top: int) -> StageRow:
     exits = [stay for stay in stays if stay.exited_at is not None]
     days = [days_between(stay.entered_at, stay.exited_at) for stay in exits if stay.exited_at]
     outcomes = Counter(stay.outcome for stay in exits)
@@ -152,9 +110,9 @@ class WonDeal:
         return days_between(self.first_contact_at, self.won_at)
 
 
-def won_deals(intervals: Iterable[StageStay]) -> list[WonDeal]:
+def won_deals(intervals: Iterable[StageIntervalRow]) -> list[WonDeal]:
     """One deal per won opportunity: its first win, measured from its earliest stage entry."""
-    by_opportunity: dict[str, list[StageStay]] = defaultdict(list)
+    by_opportunity: dict[str, list[StageIntervalRow]] = defaultdict(list)
     for interval in intervals:
         by_opportunity[interval.opportunity_id].append(interval)
     deals: list[WonDeal] = []
@@ -165,7 +123,7 @@ def won_deals(intervals: Iterable[StageStay]) -> list[WonDeal]:
     return deals
 
 
-def _deal(opportunity_id: str, stays: list[StageStay], won_at: datetime) -> WonDeal:
+def _deal(opportunity_id: str, stays: list[StageIntervalRow], won_at: datetime) -> WonDeal:
     before = sorted((s for s in stays if s.entered_at <= won_at), key=lambda s: s.entered_at)
     # owner and amount: the latest known up to the win, whichever row carried them
     owner = next((s.owner for s in reversed(before) if s.owner is not None), None)

@@ -211,22 +211,28 @@ class StageChangeRow:
 
 @dataclass(frozen=True, slots=True)
 class StageIntervalRow:
-    """A stay of an opportunity in one open stage and how it left (fits metrics.StageStay)."""
+    """An opportunity's stay in one open stage and how it left (exit fields None while it
+    stays): the one stage-stay type of the funnel maths, the health, busy and churn-risk checks,
+    the points and the lead detail, as the projector writes it into stage_intervals.
+
+    What the stay says comes first, in the order the lead detail shows it; then what the move
+    out lacked (stage gates) and the row's keys, left at their defaults in a stay made by hand.
+    """
 
     opportunity_id: str
-    seq: int
-    lead_id: str | None
     stage: str
     entered_at: datetime
-    entered_event_id: str
     exited_at: datetime | None = None
     next_stage: str | None = None
-    outcome: str | None = None
+    outcome: str | None = None  # advanced | won | lost | regressed (funnel.model.stages.Outcome)
     lost_reason: str | None = None
     owner: str | None = None
     amount: float | None = None
     currency: str | None = None
     exit_gate_missing: tuple[str, ...] | None = None  # what the move out lacked (gates)
+    lead_id: str | None = None
+    seq: int = 0
+    entered_event_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)

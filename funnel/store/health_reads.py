@@ -6,11 +6,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from alerts.model.busy import Communication
-from funnel.model.maths import StageInterval
 from funnel.model.periods import Period
-from funnel.model.stages import DEFAULT_ORDER, Outcome
+from funnel.model.rows import StageIntervalRow
+from funnel.model.stages import DEFAULT_ORDER
 from funnel.model.tiers import LeadTierHistory
-from funnel.store.queries import plain_schema
+from funnel.store.queries import INTERVAL_COLUMNS, plain_schema
 from schemas.outgoing import Tier
 
 Connection = Any  # asyncpg.Connection or a pool connection proxy (both untyped)
@@ -47,12 +47,11 @@ async def stage_stays(
     as_of: datetime,
     longest_sla_days: float,
     first_stage: str = DEFAULT_ORDER.first,
-) -> list[StageInterval]:
+) -> list[StageIntervalRow]:
     """Stays due in the window, every stay of deals won in it, first-stage stays open at as_of."""
     table = f"{plain_schema(schema)}.stage_intervals"
     rows = await conn.fetch(
-        "SELECT opportunity_id, stage, entered_at, exited_at, outcome, lost_reason, owner, amount,"
-        f" exit_gate_missing FROM {table} WHERE (entered_at >= $1 AND entered_at < $2)"
+        f"SELECT {INTERVAL_COLUMNS} FROM {table} i WHERE (entered_at >= $1 AND entered_at < $2)"
         f" OR opportunity_id IN (SELECT opportunity_id FROM {table}"
         "  WHERE outcome = 'won' AND exited_at >= $3 AND exited_at < $2)"
         " OR (stage = $4 AND entered_at <= $5 AND (exited_at IS NULL OR exited_at > $5))",
@@ -62,10 +61,7 @@ async def stage_stays(
         first_stage,
         as_of,
     )
-    return [
-        StageInterval(**{**dict(row), "outcome": row["outcome"] and Outcome(row["outcome"])})
-        for row in rows
-    ]
+    return [StageIntervalRow(*row) for row in rows]
 
 
 async def communications(conn: Connection, schema: str, window: Period) -> list[Communication]:

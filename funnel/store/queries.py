@@ -244,13 +244,14 @@ async def lead_history(conn: Connection, lead_id: str, timeline_limit: int) -> d
             " ORDER BY occurred_at, transition_id",
             lead_id,
         ),
-        "stage_history": await _rows(
-            conn,
-            "SELECT opportunity_id, stage, entered_at, exited_at, next_stage, outcome,"
-            " lost_reason, owner, amount, currency FROM stage_intervals WHERE lead_id = $1"
-            " ORDER BY entered_at, opportunity_id, seq",
-            lead_id,
-        ),
+        "stage_history": [
+            StageIntervalRow(*row)
+            for row in await conn.fetch(
+                f"SELECT {INTERVAL_COLUMNS} FROM stage_intervals i WHERE i.lead_id = $1"
+                " ORDER BY i.entered_at, i.opportunity_id, i.seq",
+                lead_id,
+            )
+        ],
         "communications": await _rows(
             conn,
             "SELECT communication_id, kind, owner, opportunity_id, is_effective, occurred_at"

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from funnel.model.rows import StageIntervalRow
+from runtime.views import view
 from services.vault.contact import Contact
 
 GroupBy = Literal["channel", "campaign", "month"]
@@ -207,17 +209,12 @@ class TierChange(BaseModel):
     occurred_at: datetime
 
 
-class StageStayOut(BaseModel):
-    opportunity_id: str
-    stage: str
-    entered_at: datetime
-    exited_at: datetime | None
-    next_stage: str | None
-    outcome: str | None
-    lost_reason: str | None
-    owner: str | None
-    amount: float | None
-    currency: str | None
+# A stay as the projector stores it, without the row's keys and the gates' findings.
+StageStayOut = view(
+    StageIntervalRow,
+    "StageStayOut",
+    omit=("exit_gate_missing", "lead_id", "seq", "entered_event_id"),
+)
 
 
 class CommunicationOut(BaseModel):

@@ -9,7 +9,7 @@ from typing import Any
 
 from demo.dataset import build_dataset
 from demo.plan import DemoConfig, Post
-from forecast.model.features import Contact, History, Stay
+from forecast.model.features import Contact, History
 from funnel.model.intervals import stage_intervals
 from funnel.model.rows import StageChangeRow
 from schemas.events import CommunicationLoggedEvent, Event, SalesStageChangedEvent
@@ -56,9 +56,5 @@ def demo_history(leads: int, seed: int, now: datetime) -> History:
                 contacts.append(Contact(lead, p.opportunity_id, event.occurred_at, p.is_effective))
             case _ if post.body.get("channel") != "crm":
                 activity[lead].append(post.occurred_at)
-    stays = tuple(
-        Stay(row.opportunity_id, row.lead_id or None, row.stage, row.entered_at, row.exited_at,
-             row.outcome, row.owner, row.amount)
-        for row in stage_intervals(changes)
-    )  # fmt: skip
+    stays = tuple(stage_intervals(changes))
     return History(stays, tuple(contacts), {k: tuple(v) for k, v in activity.items()})

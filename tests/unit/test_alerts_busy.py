@@ -15,8 +15,8 @@ from alerts.model.busy import (
     assess_owners,
     busy_alerts,
 )
-from funnel.model.maths import StageInterval
 from funnel.model.periods import Period
+from funnel.model.rows import StageIntervalRow
 from funnel.model.stages import Outcome
 from schemas.outgoing import AlertKind
 
@@ -34,9 +34,9 @@ def contacts(
     ]
 
 
-def first_stage(owner: str, opportunity: str, days_before_end: float) -> StageInterval:
+def first_stage(owner: str, opportunity: str, days_before_end: float) -> StageIntervalRow:
     """An opportunity still in first contact, entered `days_before_end` days before 1 April."""
-    return StageInterval(
+    return StageIntervalRow(
         opportunity, "first_contact", END - timedelta(days=days_before_end), owner=owner
     )
 
@@ -83,11 +83,11 @@ def test_a_stay_counts_as_stuck_only_when_still_in_the_first_stage_beyond_the_li
     stays = [
         first_stage("li", "exactly-14", 14),  # not *beyond* 14 days
         first_stage("li", "over-14", 14.001),
-        StageInterval("left", "first_contact", END - timedelta(days=30), END - timedelta(days=1),
-                      Outcome.ADVANCED, owner="li"),
-        StageInterval("left-later", "first_contact", END - timedelta(days=30), END + timedelta(1),
-                      Outcome.ADVANCED, owner="li"),  # still there at as_of
-        StageInterval("demo", "demo", END - timedelta(days=30), owner="li"),
+        StageIntervalRow("left", "first_contact", END - timedelta(days=30),
+                         END - timedelta(days=1), outcome=Outcome.ADVANCED, owner="li"),
+        StageIntervalRow("left-later", "first_contact", END - timedelta(days=30),
+                         END + timedelta(1), outcome=Outcome.ADVANCED, owner="li"),  # still there
+        StageIntervalRow("demo", "demo", END - timedelta(days=30), owner="li"),
     ]  # fmt: skip
     (li,) = assess_owners(stays=stays, contacts=[], window=MARCH)
     assert li.stuck_opportunities == ("left-later", "over-14")

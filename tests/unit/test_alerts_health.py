@@ -18,7 +18,8 @@ from alerts.model.health import (
     health_alerts,
     health_check,
 )
-from funnel.model.maths import LeadTierHistory, StageInterval
+from funnel.model.maths import LeadTierHistory
+from funnel.model.rows import StageIntervalRow
 from funnel.model.stages import Outcome
 from schemas.outgoing import AlertKind, Tier
 
@@ -32,23 +33,26 @@ def mql_lead(lead_id: str, mql: datetime | None, sql: datetime | None = None) ->
     return LeadTierHistory(lead_id, at(1, 1), reached=reached)
 
 
-def deal(opportunity_id: str, won_at: datetime, days: int, amount: float | None) -> StageInterval:
+def deal(
+    opportunity_id: str, won_at: datetime, days: int, amount: float | None
+) -> StageIntervalRow:
     """A deal that sat in first contact from `days` before the win until it was won."""
-    return StageInterval(
+    return StageIntervalRow(
         opportunity_id,
         "first_contact",
         won_at - timedelta(days=days),
         won_at,
-        Outcome.WON,
+        outcome=Outcome.WON,
         amount=amount,
     )
 
 
-def demo(n: int, days_to_exit: int | None) -> StageInterval:
+def demo(n: int, days_to_exit: int | None) -> StageIntervalRow:
     """A demo stay entered on 20 Feb + n days; its 14-day SLA falls due on 5 Mar + n days."""
     entered = at(2, 20) + timedelta(days=n)
     exited = None if days_to_exit is None else entered + timedelta(days=days_to_exit)
-    return StageInterval(f"demo-{n}", "demo", entered, exited, Outcome.ADVANCED if exited else None)
+    outcome = Outcome.ADVANCED if exited else None
+    return StageIntervalRow(f"demo-{n}", "demo", entered, exited, outcome=outcome)
 
 
 LEADS = [

@@ -13,7 +13,6 @@ from funnel.model.maths import (
     FunnelStep,
     LeadTierHistory,
     Period,
-    StageInterval,
     StageRow,
     WonDeal,
     sales_cycle,
@@ -22,6 +21,7 @@ from funnel.model.maths import (
     won_deals,
 )
 from funnel.model.periods import month_period, p90
+from funnel.model.rows import StageIntervalRow
 from funnel.model.stages import DEFAULT_ORDER, Outcome, stage_order
 from schemas.outgoing import Tier
 from tests.support.helpers import days_from
@@ -35,8 +35,8 @@ day = days_from(T0)
 
 def stay(
     stage: str, entered: float, exited: float | None, outcome: Outcome | None, reason: str = ""
-) -> StageInterval:
-    return StageInterval(
+) -> StageIntervalRow:
+    return StageIntervalRow(
         opportunity_id=f"o-{stage}-{entered}-{exited}",
         stage=stage,
         entered_at=day(entered),
@@ -139,16 +139,16 @@ def spread(mean_days: float, count: int) -> list[float]:
     return durations + [mean_days] * (count % 2)
 
 
-def article_intervals() -> list[StageInterval]:
+def article_intervals() -> list[StageIntervalRow]:
     """73 opportunities walking the article's process: each stage's movers go on, the rest lose."""
-    intervals: list[StageInterval] = []
+    intervals: list[StageIntervalRow] = []
     clock = {n: day(n * 0.1) for n in range(73)}
     for stage, entering, advancing, mean_days, reasons in ARTICLE:
         for n, days_in_stage in enumerate(spread(mean_days, entering)):
             entered, clock[n] = clock[n], clock[n] + timedelta(days=days_in_stage)
             moved = n < advancing
             intervals.append(
-                StageInterval(
+                StageIntervalRow(
                     opportunity_id=f"opp-{n:02d}",
                     stage=stage,
                     entered_at=entered,
@@ -158,7 +158,7 @@ def article_intervals() -> list[StageInterval]:
                 )
             )
     intervals.extend(
-        StageInterval(f"opp-{n:02d}", "contract_approval", clock[n]) for n in range(13)
+        StageIntervalRow(f"opp-{n:02d}", "contract_approval", clock[n]) for n in range(13)
     )
     return intervals
 
@@ -281,12 +281,13 @@ def test_sales_cycle_averages_and_medians_per_month_of_winning() -> None:
 
 
 def test_won_deal_runs_from_the_first_stage_entry_to_the_first_win() -> None:
+    won, advanced = Outcome.WON, Outcome.ADVANCED
     stays = [
-        StageInterval("o1", "first_contact", day(0), day(5), Outcome.ADVANCED, owner="li"),
-        StageInterval("o1", "demo", day(5), day(40), Outcome.WON, amount=300_000.0),
-        StageInterval("o1", "won", day(40)),  # a projector may keep a row for the won stage
-        StageInterval("o1", "demo", day(50), day(60), Outcome.WON),  # reopened: first win counts
-        StageInterval("o2", "first_contact", day(1)),
+        StageIntervalRow("o1", "first_contact", day(0), day(5), outcome=advanced, owner="li"),
+        StageIntervalRow("o1", "demo", day(5), day(40), outcome=won, amount=300_000.0),
+        StageIntervalRow("o1", "won", day(40)),  # a projector may keep a row for the won stage
+        StageIntervalRow("o1", "demo", day(50), day(60), outcome=won),  # reopened: first win counts
+        StageIntervalRow("o2", "first_contact", day(1)),
     ]
     (deal,) = won_deals(stays)
     assert (deal.opportunity_id, deal.first_contact_at, deal.won_at) == ("o1", day(0), day(40))
@@ -297,11 +298,11 @@ def test_won_deal_runs_from_the_first_stage_entry_to_the_first_win() -> None:
 
 
 @st.composite
-def stage_stays(draw: st.DrawFn) -> StageInterval:
+def stage_stays(draw: st.DrawFn) -> StageIntervalRow:
     entered = draw(st.integers(0, 60))
     length = draw(st.none() | st.integers(0, 30))
     outcome = None if length is None else draw(st.sampled_from(list(Outcome)))
-    return StageInterval(
+    return StageIntervalRow(
         opportunity_id=draw(st.sampled_from(["o1", "o2", "o3"])),
         stage=draw(st.sampled_from([*DEFAULT_ORDER.open_keys, "won", "site_visit"])),
         entered_at=day(entered),
@@ -313,7 +314,7 @@ def stage_stays(draw: st.DrawFn) -> StageInterval:
 
 @given(st.lists(stage_stays(), max_size=40))
 def test_stage_rows_balance_and_rates_stay_between_zero_and_one(
-    stays: list[StageInterval],
+    stays: list[StageIntervalRow],
 ) -> None:
     for row in stage_table(stays, period=JANUARY):
         assert row.entered == row.exited + row.still_in_stage

@@ -11,9 +11,10 @@ import pytest
 from forecast.model.alerts import crossings
 from forecast.model.assess import assess
 from forecast.model.examples import labelled, lost_within, time_split
-from forecast.model.features import FEATURES, Contact, History, Stay, open_snapshots
+from forecast.model.features import FEATURES, Contact, History, open_snapshots
 from forecast.model.logistic import RiskModel, reasons
 from forecast.model.training import Plan, fit, train
+from funnel.model.rows import StageIntervalRow
 from schemas.outgoing import AlertKind
 from services.risk.__main__ import main as risk_cli
 from tests.support.demo_factories import NOW
@@ -26,10 +27,13 @@ T0 = datetime(2026, 3, 1, tzinfo=UTC)
 day = days_from(T0)
 
 
-def stays_of(opportunity: str, *moves: tuple[str, float, float | None, str | None]) -> list[Stay]:
+def stays_of(
+    opportunity: str, *moves: tuple[str, float, float | None, str | None]
+) -> list[StageIntervalRow]:
     return [
-        Stay(opportunity, f"lead-{opportunity}", stage, day(start),
-             day(end) if end is not None else None, outcome, "li", 50_000.0)
+        StageIntervalRow(opportunity, stage, day(start), day(end) if end is not None else None,
+                         outcome=outcome, owner="li", amount=50_000.0,
+                         lead_id=f"lead-{opportunity}")
         for stage, start, end, outcome in moves
     ]  # fmt: skip
 
@@ -76,8 +80,8 @@ def test_nothing_from_the_cut_off_on_changes_the_features() -> None:
     full = history()
     before = History(
         tuple(s if s.exited_at is None or s.exited_at < day(21)
-              else Stay(s.opportunity_id, s.lead_id, s.stage, s.entered_at, owner=s.owner,
-                        amount=s.amount)
+              else StageIntervalRow(s.opportunity_id, s.stage, s.entered_at, owner=s.owner,
+                                    amount=s.amount, lead_id=s.lead_id)
               for s in full.stays if s.entered_at < day(21)),
         tuple(c for c in full.contacts if c.occurred_at < day(21)),
         {k: tuple(t for t in v if t < day(21)) for k, v in full.activity.items()},
