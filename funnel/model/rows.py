@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from typing import Literal
 
 TIER_RANK = {"lead": 0, "mql": 1, "sql": 2, "opportunity": 3}
 
@@ -155,11 +156,12 @@ class TimelineRow:
 
 @dataclass(frozen=True, slots=True)
 class TransitionRow:
-    """A promotion or demotion between tiers."""
+    """A promotion or demotion between tiers (a LeadPromoted or LeadDemoted, as stored): the one
+    tier-change type of the lead detail's tier history and the dashboard's promotions feed."""
 
     transition_id: str
     lead_id: str
-    kind: str
+    kind: Literal["promoted", "demoted"]
     from_tier: str
     to_tier: str
     score: float

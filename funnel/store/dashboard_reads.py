@@ -6,6 +6,8 @@ from typing import Any
 
 import orjson
 
+from funnel.store.queries import TRANSITION_COLUMNS
+
 Connection = Any  # an asyncpg connection or pool
 
 
@@ -15,8 +17,8 @@ async def recent_transitions(
     """The latest tier changes in event time, newest first, with their lead's attribution;
     only those of `owner`'s leads when one is given (a rep's feed)."""
     rows = await conn.fetch(
-        "SELECT t.transition_id, t.lead_id, t.kind, t.from_tier, t.to_tier, t.score, t.reasons,"
-        " t.occurred_at, l.first_channel, l.first_campaign, l.owner, l.tier AS current_tier"
+        f"SELECT {TRANSITION_COLUMNS}, l.first_channel, l.first_campaign, l.owner,"
+        " l.tier AS current_tier"
         " FROM tier_transitions t LEFT JOIN leads l ON l.lead_id = t.lead_id"
         " WHERE ($1::text IS NULL OR t.kind = $1) AND ($3::text IS NULL OR l.owner = $3)"
         " ORDER BY t.occurred_at DESC, t.transition_id DESC LIMIT $2",

@@ -10,12 +10,13 @@ from typing import Any
 import orjson
 
 from funnel.model.maths import LeadTierHistory, Period
-from funnel.model.rows import StageIntervalRow
+from funnel.model.rows import StageIntervalRow, TransitionRow
 from schemas.outgoing import Tier
 
 Connection = Any  # an asyncpg connection or pool; asyncpg ships no type information
 
 INTERVAL_COLUMNS = ", ".join(f"i.{f.name}" for f in fields(StageIntervalRow))
+TRANSITION_COLUMNS = ", ".join(f"t.{f.name}" for f in fields(TransitionRow))
 
 
 def plain_schema(name: str) -> str:
@@ -237,13 +238,14 @@ async def lead_history(conn: Connection, lead_id: str, timeline_limit: int) -> d
                 lead_id,
             )
         ],
-        "tier_history": await _rows(
-            conn,
-            "SELECT transition_id, kind, from_tier, to_tier, score, rule_version, reasons,"
-            " trigger_event_id, occurred_at FROM tier_transitions WHERE lead_id = $1"
-            " ORDER BY occurred_at, transition_id",
-            lead_id,
-        ),
+        "tier_history": [
+            TransitionRow(*row)
+            for row in await conn.fetch(
+                f"SELECT {TRANSITION_COLUMNS} FROM tier_transitions t WHERE t.lead_id = $1"
+                " ORDER BY t.occurred_at, t.transition_id",
+                lead_id,
+            )
+        ],
         "stage_history": [
             StageIntervalRow(*row)
             for row in await conn.fetch(

@@ -6,22 +6,19 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from funnel.model.rows import TransitionRow
+from runtime.views import view
 
-class PromotionOut(BaseModel):
-    """One tier change with the lead's first touch and owner, for the live feed."""
-
-    transition_id: str
-    lead_id: str
-    kind: str
-    from_tier: str
-    to_tier: str
-    score: float
-    reasons: list[str]
-    occurred_at: datetime
-    first_channel: str | None
-    first_campaign: str | None
-    owner: str | None
-    current_tier: str | None
+PromotionOut = view(
+    TransitionRow,
+    "PromotionOut",
+    omit=("rule_version", "trigger_event_id"),
+    doc="One tier change with the lead's first touch and owner, for the live feed.",
+    first_channel=str | None,
+    first_campaign=str | None,
+    owner=str | None,
+    current_tier=str | None,
+)
 
 
 class PromotionList(BaseModel):

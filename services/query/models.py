@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from funnel.model.rows import StageIntervalRow
+from funnel.model.rows import StageIntervalRow, TransitionRow
 from runtime.views import view
 from services.vault.contact import Contact
 
@@ -197,16 +197,7 @@ class Identity(BaseModel):
     first_seen_at: datetime
 
 
-class TierChange(BaseModel):
-    transition_id: str
-    kind: Literal["promoted", "demoted"]
-    from_tier: str
-    to_tier: str
-    score: float
-    rule_version: str
-    reasons: list[str]
-    trigger_event_id: str | None
-    occurred_at: datetime
+TierChange = view(TransitionRow, "TierChange", omit=("lead_id",))  # the lead's own tier history
 
 
 # A stay as the projector stores it, without the row's keys and the gates' findings.
