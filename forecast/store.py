@@ -1,4 +1,4 @@
-"""The risk model's inputs from the funnel read models, and its versions in public.risk_models."""
+"""The risk model's history (read by funnel.store.risk_reads), its versions in risk_models."""
 
 from __future__ import annotations
 
@@ -9,47 +9,24 @@ from typing import Any
 import orjson
 
 from forecast.model.assess import assess
-from forecast.model.features import Contact, History
+from forecast.model.features import History
 from forecast.model.logistic import RiskModel
 from forecast.model.training import Plan, train
-from funnel.model.rows import StageIntervalRow
-from funnel.store.queries import INTERVAL_COLUMNS, plain_schema
+from funnel.store import queries, risk_reads
 from performance.model.todos import AtRisk
 
 Connection = Any  # an asyncpg connection or pool (untyped)
-# The lead's own behaviour: what the CRM records (stages, communications, feedback) is not.
-ACTIVITY = "channel <> 'crm'"
 
 
 async def load_history(conn: Connection, schema: str, open_only: bool = False) -> History:
     """Every stay; communications and lead activity of every opportunity's lead, or with
     `open_only` of the leads with an opportunity open now (enough to score them now)."""
-    s = plain_schema(schema)
-    stays = tuple(
-        StageIntervalRow(*row)
-        for row in await conn.fetch(
-            f"SELECT {INTERVAL_COLUMNS} FROM {s}.stage_intervals i ORDER BY opportunity_id, seq"
-        )
-    )
+    stays = tuple(await risk_reads.every_stay(conn, schema))
     leads = sorted(
         {st.lead_id for st in stays if st.lead_id and (st.exited_at is None or not open_only)}
     )
-    contacts = tuple(
-        Contact(*row)
-        for row in await conn.fetch(
-            "SELECT lead_id, opportunity_id, occurred_at, is_effective"
-            f" FROM {s}.communications WHERE lead_id = ANY($1::text[])",
-            leads,
-        )
-    )
-    activity: dict[str, list[datetime]] = defaultdict(list)
-    for lead_id, at in await conn.fetch(
-        f"SELECT lead_id, occurred_at FROM {s}.lead_events"
-        f" WHERE lead_id = ANY($1::text[]) AND {ACTIVITY} ORDER BY occurred_at",
-        leads,
-    ):
-        activity[lead_id].append(at)
-    return History(stays, contacts, {k: tuple(v) for k, v in activity.items()})
+    contacts = tuple(await risk_reads.contacts(conn, schema, leads))
+    return History(stays, contacts, await risk_reads.activity(conn, schema, leads))
 
 
 async def save_model(conn: Connection, model: RiskModel, source: str) -> bool:
@@ -96,10 +73,7 @@ async def deals_at_risk(
     history = await load_history(conn, schema)
     risky = [a for a in assess(model, history, at) if a.is_at_risk(bar)]
     leads = sorted({a.snapshot.lead_id for a in risky if a.snapshot.lead_id})
-    s = plain_schema(schema)
-    owners = dict(
-        await conn.fetch(f"SELECT lead_id, owner FROM {s}.leads WHERE lead_id = ANY($1)", leads)
-    )
+    owners = await queries.lead_owners(conn, schema, leads)
     found: dict[str, list[AtRisk]] = defaultdict(list)
     for a in risky:
         shot = a.snapshot

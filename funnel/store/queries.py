@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 
+from funnel.model.costs import MonthSpend
 from funnel.model.maths import LeadTierHistory, Period
 from funnel.model.rows import StageIntervalRow, TransitionRow
 from schemas.outgoing import Tier
@@ -103,6 +104,14 @@ async def tier_histories(
     return histories
 
 
+async def channel_spend(conn: Connection, currency: str) -> list[MonthSpend]:
+    """Every month's spend posted in `currency`, per channel and campaign."""
+    rows = await conn.fetch(
+        "SELECT channel, campaign, month, amount FROM channel_spend WHERE currency = $1", currency
+    )
+    return [MonthSpend(*row) for row in rows]
+
+
 # --- leads ------------------------------------------------------------------------------------
 
 LEAD_SUMMARY = (
@@ -195,6 +204,16 @@ async def list_leads(
     page = [dict(row) for row in rows[:limit]]
     more = len(rows) > limit
     return page, encode_cursor(page[-1]["score"], page[-1]["lead_id"]) if more else None
+
+
+async def lead_owners(conn: Connection, schema: str, lead_ids: list[str]) -> dict[str, str]:
+    """The owner of each of these leads that has one (schema: the funnel schema to read)."""
+    rows = await conn.fetch(
+        f"SELECT lead_id, owner FROM {plain_schema(schema)}.leads"
+        " WHERE lead_id = ANY($1::text[]) AND owner IS NOT NULL",
+        lead_ids,
+    )
+    return {row[0]: row[1] for row in rows}
 
 
 async def resolve_lead(conn: Connection, lead_id: str) -> str | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from funnel.store.people_reads import sealed_contacts
 from services.access import Principal, Role
 from services.vault.contact import Contact, scrub_contact
 from services.vault.crypto import SealError, unseal
@@ -51,12 +52,7 @@ def merged_contact(rows: list[Any], keys: dict[str, bytes]) -> Contact | None:
 
 async def lead_contact(conn: Any, store: KeyStore, lead_id: str) -> Contact | None:
     """The lead's contact details in clear, or None when it has none (or they were erased)."""
-    rows = await conn.fetch(
-        "SELECT key_id, ciphertext FROM lead_contacts WHERE lead_id = $1"
-        " ORDER BY occurred_at DESC, event_id DESC LIMIT $2",
-        lead_id,
-        ROWS_PER_LEAD,
-    )
+    rows = await sealed_contacts(conn, lead_id, ROWS_PER_LEAD)
     if not rows:
         return None
     return merged_contact(rows, await store.by_ids(conn, [row["key_id"] for row in rows]))

@@ -13,14 +13,13 @@ from funnel.model.costs import (
     CostRow,
     Counts,
     GroupKey,
-    MonthSpend,
     cost_rows,
     month_share,
     total_row,
 )
 from funnel.model.maths import FunnelStep, Period
 from funnel.model.tiers import UNKNOWN_GROUP
-from funnel.store import aggregates
+from funnel.store import aggregates, queries
 from funnel.store.queries import Segment
 from services.query.auth import ReadAccess
 from services.query.csv_export import table_response
@@ -29,7 +28,6 @@ from services.query.funnel_api import ANSWERS, funnel_query, period_of
 from services.query.models import ChannelCosts, CostRowOut, CostsQuery, FunnelQuery, SpendMonth
 
 router = APIRouter(prefix="/v1/funnel", tags=["funnel"], dependencies=[ReadAccess])
-SPEND_SQL = "SELECT channel, campaign, month, amount FROM channel_spend WHERE currency = $1"
 
 
 def costs_query(
@@ -85,7 +83,7 @@ async def get_costs(
     """Spend per channel or campaign and cost per lead, MQL, SQL, opportunity and won lead."""
     period = period_of(FunnelQuery.model_validate({"from": query.from_, "to": query.to}))
     tz = ZoneInfo(settings.health_check_timezone)
-    spend = [MonthSpend(*row) for row in await pool.fetch(SPEND_SQL, settings.reporting_currency)]
+    spend = await queries.channel_spend(pool, settings.reporting_currency)
     rows = cost_rows(spend, await cohorts(pool, period, query.group_by), query.group_by, period, tz)
     months = sorted({s.month for s in spend})
     shares = [SpendMonth(month=m, share=month_share(m, period, tz)) for m in months]

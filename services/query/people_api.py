@@ -15,20 +15,14 @@ from aiokafka.errors import KafkaError
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel
 
+from funnel.store.people_reads import leads_with_identity, person_leads
 from runtime.ops_http import json_response
 from schemas.outgoing import PersonErased
 from schemas.topics import ERASURES
 from services.access import Principal, Role
 from services.query.auth import PrincipalDep
 from services.query.deps import PoolDep
-from services.vault.erasure import (
-    Erasure,
-    MatchedBy,
-    erase,
-    identity_key,
-    leads_with_identity,
-    person_leads,
-)
+from services.vault.erasure import Erasure, MatchedBy, erase, identity_key
 
 log = logging.getLogger("query.erasure")
 ANSWERS: dict[int | str, dict[str, Any]] = {

@@ -29,9 +29,7 @@ async def risk_page(
         history = await load_history(conn, settings.funnel_schema, open_only=as_of is None)
         assessed = assess(model, history, at) if model else []
         leads = sorted({a.snapshot.lead_id for a in assessed if a.snapshot.lead_id})
-        owners = dict(
-            await conn.fetch("SELECT lead_id, owner FROM leads WHERE lead_id = ANY($1)", leads)
-        )
+        owners = await queries.lead_owners(conn, settings.funnel_schema, leads)
     bar = settings.risk_alert_bar
     items = [_item(a, owners.get(a.snapshot.lead_id), bar) for a in assessed]
     return {

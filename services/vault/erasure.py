@@ -1,4 +1,5 @@
-"""Erasure by crypto-shredding: find a person's leads, delete their data keys, audit, announce.
+"""Erasure by crypto-shredding: delete a person's data keys, audit, announce (the person's
+leads, identities and sealed contacts are read by funnel.store.people_reads).
 
 The `PersonErased` event goes out (acks=all) before the transaction that deleted the keys and
 wrote the audit row commits: a failed publish leaves everything as it was (the caller retries);
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from funnel.store import people_reads as people
 from schemas.outgoing import PersonErased
 from services.pii import PiiHasher
 from services.vault.keys import delete_keys, subject_of
@@ -47,33 +49,6 @@ def identity_key(matched_by: MatchedBy, value: str, hasher: PiiHasher) -> str | 
     return None
 
 
-async def _survivors(conn: Connection, lead_ids: list[str]) -> list[str]:
-    rows = await conn.fetch(
-        "SELECT lead_id FROM leads WHERE lead_id = ANY($1::text[])"
-        " UNION SELECT surviving_lead_id FROM lead_merges WHERE merged_lead_id = ANY($1::text[])",
-        lead_ids,
-    )
-    return [row[0] for row in rows]
-
-
-async def person_leads(conn: Connection, lead_ids: list[str]) -> list[str]:
-    """The leads of one person: the survivors of the given ids and every lead merged into them."""
-    survivors = await _survivors(conn, lead_ids)
-    if not survivors:
-        return []
-    merged = await conn.fetch(
-        "SELECT merged_lead_id FROM lead_merges WHERE surviving_lead_id = ANY($1::text[])",
-        survivors,
-    )
-    return sorted({*survivors, *(row[0] for row in merged)})
-
-
-async def leads_with_identity(conn: Connection, key: str) -> list[str]:
-    """Leads that carry an identity key (as the read models know it)."""
-    rows = await conn.fetch("SELECT lead_id FROM lead_identities WHERE identity = $1", key)
-    return await person_leads(conn, [row[0] for row in rows]) if rows else []
-
-
 async def erase(
     conn: Connection,
     *,
@@ -87,15 +62,11 @@ async def erase(
 ) -> Erasure | None:
     """Shred the keys of these leads (and of `extra_identities`); None when nothing matched."""
     async with conn.transaction():
-        rows = await conn.fetch(
-            "SELECT identity FROM lead_identities WHERE lead_id = ANY($1::text[])", lead_ids
-        )
-        identities = {row[0] for row in rows} | set(extra_identities)
-        key_rows = await conn.fetch(
-            "SELECT key_id FROM lead_contacts WHERE lead_id = ANY($1::text[])", lead_ids
-        )
+        identities = await people.identities_of(conn, lead_ids) | set(extra_identities)
         deleted = await delete_keys(
-            conn, [row[0] for row in key_rows], [subject_of(secret, key) for key in identities]
+            conn,
+            await people.contact_key_ids(conn, lead_ids),
+            [subject_of(secret, key) for key in identities],
         )
         if not lead_ids and not deleted:
             return None
