@@ -1,4 +1,5 @@
-"""SQL of the points read model (`rep_activity`): the projector's writes and the query's reads."""
+"""SQL of the points read model (`rep_activity`): the projector's writes and the query's reads
+(what they read of the funnel's own tables comes from funnel.store.points_reads)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 import orjson
 
-from funnel.model.rows import StageIntervalRow
+from funnel.store import points_reads as reads
 from performance.model.awards import Activity, event_activities, stay_activity
 from performance.model.rules import PointsRules
 from schemas.outgoing import LeadsMerged, ResolvedEvent
@@ -32,7 +33,6 @@ ACTIVITY_UPSERT = (
     + ", ".join(f"{n} = EXCLUDED.{n}" for n in _COLUMNS if n not in ("source", "source_id"))
     + " WHERE (EXCLUDED.occurred_at, EXCLUDED.event_id) > (t.occurred_at, t.event_id)"
 )
-_INTERVALS = ", ".join(f.name for f in fields(StageIntervalRow))
 
 
 def _arrays(activities: Sequence[Activity]) -> list[list[Any]]:
@@ -53,26 +53,24 @@ async def apply_awards(
     the batch's merges are in `lead_merges` by then, chains flattened)."""
     facts = list(facts)
     merged = [f.merged_lead_id for f in facts if isinstance(f, LeadsMerged)]
-    if merged:  # what earlier batches awarded about a lead merged now follows its survivor
+    moved = await reads.survivors(conn, merged) if merged else {}
+    if moved:  # what earlier batches awarded about a lead merged now follows its survivor
         await conn.execute(
-            "UPDATE rep_activity a SET lead_id = m.surviving_lead_id FROM lead_merges m"
-            " WHERE a.lead_id = m.merged_lead_id AND m.merged_lead_id = ANY($1::text[])",
-            merged,
+            "UPDATE rep_activity a SET lead_id = m.survivor"
+            " FROM unnest($1::text[], $2::text[]) AS m(merged, survivor)"
+            " WHERE a.lead_id = m.merged",
+            list(moved),
+            list(moved.values()),
         )
     leads = sorted({f.lead_id for f in facts if isinstance(f, ResolvedEvent)})
-    aliases = await _survivors(conn, leads) if leads else {}
+    aliases = await reads.survivors(conn, leads) if leads else {}
     activities = event_activities(facts, rules, aliases)
     if activities:
         await conn.execute(ACTIVITY_UPSERT, *_arrays(activities))
     stays: list[Activity] = []
     if opportunity_ids:
-        rows = await conn.fetch(
-            f"SELECT {_INTERVALS} FROM stage_intervals WHERE opportunity_id = ANY($1::text[])",
-            list(opportunity_ids),
-        )
-        stays = [
-            a for row in rows if (a := stay_activity(StageIntervalRow(*row), rules)) is not None
-        ]
+        found = await reads.opportunity_stays(conn, opportunity_ids)
+        stays = [a for stay in found if (a := stay_activity(stay, rules)) is not None]
         await conn.execute(
             "DELETE FROM rep_activity WHERE source = 'stay' AND opportunity_id = ANY($1::text[])",
             list(opportunity_ids),
@@ -80,15 +78,6 @@ async def apply_awards(
         if stays:
             await conn.execute(_INSERT, *_arrays(stays))
     return {"rep_activity": len(activities) + len(stays)}
-
-
-async def _survivors(conn: Connection, lead_ids: list[str]) -> dict[str, str]:
-    rows = await conn.fetch(
-        "SELECT merged_lead_id, surviving_lead_id FROM lead_merges"
-        " WHERE merged_lead_id = ANY($1::text[])",
-        lead_ids,
-    )
-    return {row[0]: row[1] for row in rows}
 
 
 # --- reads ------------------------------------------------------------------------------------
@@ -108,22 +97,6 @@ async def points_by_rule(
         tz,
     )
     return [(r[0], r[1], r[2], float(r[3]), int(r[4])) for r in rows]
-
-
-async def stays_for_kpi(
-    conn: Connection, start: datetime, end: datetime, entered_since: datetime
-) -> list[StageIntervalRow]:
-    """Stays with an owner that closed in [start, end) or entered since `entered_since` (to judge
-    the ones falling due in the window on time or late)."""
-    rows = await conn.fetch(
-        f"SELECT {_INTERVALS} FROM stage_intervals WHERE owner IS NOT NULL AND ("
-        " (exited_at >= $1 AND exited_at < $2 AND outcome IN ('won', 'lost'))"
-        " OR (entered_at >= $3 AND entered_at < $2))",
-        start,
-        end,
-        entered_since,
-    )
-    return [StageIntervalRow(*row) for row in rows]
 
 
 async def owners_seen(conn: Connection, start: datetime, end: datetime) -> list[str]:

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Query
 
 from funnel.model.periods import month_of, month_period
 from funnel.model.stages import StageOrder
+from funnel.store import points_reads
 from performance.model.kpi import RepKpi, months_back
 from performance.model.report import PointsRow, Sla, facts_by_month, streak, team_table
 from performance.model.rules import PointsRules, load_points
@@ -109,7 +110,7 @@ async def _tables(
     start, end = month_period(months[0], tz).start, month_period(months[-1], tz).end
     longest = max([thresholds.default_stage_sla_days, *thresholds.stage_sla_days.values()])
     points = await store.points_by_rule(reader.pool, start, end, str(tz))
-    stays = await store.stays_for_kpi(reader.pool, start, end, start - timedelta(days=longest))
+    stays = await points_reads.kpi_stays(reader.pool, start, end, start - timedelta(days=longest))
     facts = facts_by_month(
         months,
         points,
