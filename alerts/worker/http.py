@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import AwareDatetime, BaseModel
 
-from alerts.model.health import HealthReport
+from alerts.model.health import HealthIndicator, HealthReport
 from alerts.worker.checks import health_report
 from alerts.worker.config import ChecksConfig
 from runtime.ops_http import invalid_query
@@ -19,23 +19,6 @@ MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 FIRST_YEAR, LAST_YEAR = 1900, 9000
 
 
-class IndicatorOut(BaseModel):
-    """One graded indicator of the health check."""
-
-    name: str
-    label: str
-    label_zh: str
-    value: float | None
-    unit: Literal["ratio", "days"]
-    normal_range: str
-    alarm_range: str
-    status: Literal["green", "amber", "red", "no_data"]
-    action: str
-    action_zh: str
-    numerator: float
-    denominator: int
-
-
 class HealthCheckOut(BaseModel):
     """The health check of one month, judged at `as_of`; `failed` names the red indicators."""
 
@@ -43,7 +26,7 @@ class HealthCheckOut(BaseModel):
     period_start: datetime
     period_end: datetime
     as_of: datetime
-    indicators: list[IndicatorOut]
+    indicators: list[HealthIndicator]
     failed: list[str]
 
 
@@ -54,16 +37,9 @@ def report_out(report: HealthReport) -> HealthCheckOut:
         period_start=report.period.start,
         period_end=report.period.end,
         as_of=report.as_of,
-        indicators=[
-            IndicatorOut(**{**_fields(i), "name": str(i.name), "status": str(i.status)})
-            for i in report.indicators
-        ],
+        indicators=list(report.indicators),
         failed=[str(i.name) for i in report.failed],
     )
-
-
-def _fields(indicator: Any) -> dict[str, Any]:
-    return {name: getattr(indicator, name) for name in IndicatorOut.model_fields}
 
 
 async def _pool(request: Request) -> Any:

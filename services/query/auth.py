@@ -15,8 +15,9 @@ import asyncpg
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from runtime.tokens import sha256_hex
 from services.access import Principal, Role, find_principal
-from services.settings import Settings, sha256_hex
+from services.settings import Settings
 
 bearer = HTTPBearer(
     auto_error=False, scheme_name="readToken", description="a read token (not an ingest write key)"

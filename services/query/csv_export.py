@@ -5,11 +5,13 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
+from dataclasses import fields
+from functools import cache
 from typing import Any
 
 import orjson
 from fastapi import Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
 from runtime.ops_http import json_response
 
@@ -51,9 +53,21 @@ def csv_row(columns: Sequence[str], data: dict[str, Any]) -> str:
     return _line([_cell(data.get(column)) for column in columns])
 
 
-def csv_response(rows: Sequence[BaseModel], columns: Sequence[str], filename: str) -> Response:
-    """The rows as CSV, one header line with the JSON field names."""
-    lines = (csv_row(columns, row.model_dump(mode="json")) for row in rows)
+@cache
+def _adapter(row_type: type) -> TypeAdapter[Any]:
+    return TypeAdapter(row_type)
+
+
+def columns_of(row_type: type) -> list[str]:
+    """The field names of a row type: a pydantic model or a dataclass served directly."""
+    if issubclass(row_type, BaseModel):
+        return list(row_type.model_fields)
+    return [field.name for field in fields(row_type)]
+
+
+def csv_response(rows: Sequence[Any], columns: Sequence[str], filename: str) -> Response:
+    """The rows (models or dataclasses) as CSV, one header line with the JSON field names."""
+    lines = (csv_row(columns, _adapter(type(row)).dump_python(row, mode="json")) for row in rows)
     text = csv_header(columns) + "".join(lines)
     return Response(
         text,
@@ -65,11 +79,11 @@ def csv_response(rows: Sequence[BaseModel], columns: Sequence[str], filename: st
 def table_response(
     request: Request,
     answer: BaseModel,
-    rows: Sequence[BaseModel],
-    row_type: type[BaseModel],
+    rows: Sequence[Any],
+    row_type: type,
     name: str,
 ) -> Response:
     """CSV of the rows when asked for, else the whole answer as JSON."""
     if wants_csv(request):
-        return csv_response(rows, list(row_type.model_fields), name)
+        return csv_response(rows, columns_of(row_type), name)
     return json_response(answer.model_dump(mode="json", by_alias=True))

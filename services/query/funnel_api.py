@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from funnel.model.maths import FunnelStep, Period
+from funnel.model.maths import FunnelStep, Period, SalesCycleRow
 from funnel.model.stages import DEFAULT_ORDER, StageOrder
 from funnel.store import aggregates
 from funnel.store.queries import Segment
@@ -18,7 +18,6 @@ from services.query.auth import ReadAccess
 from services.query.csv_export import table_response
 from services.query.deps import PoolDep, StageOrderDep
 from services.query.models import (
-    CycleRowOut,
     FunnelQuery,
     GroupBy,
     LostReason,
@@ -114,10 +113,9 @@ async def tier_rows(pool: Any, query: FunnelQuery) -> list[TierRowOut]:
     return rows
 
 
-async def cycle_rows(pool: Any, query: FunnelQuery) -> list[CycleRowOut]:
+async def cycle_rows(pool: Any, query: FunnelQuery) -> list[SalesCycleRow]:
     """Sales cycle per month of winning, over the deals won in the period."""
-    cycle = await aggregates.sales_cycle_rows(pool, period_of(query), segment_of(query))
-    return [CycleRowOut(**asdict(row)) for row in cycle]
+    return await aggregates.sales_cycle_rows(pool, period_of(query), segment_of(query))
 
 
 @router.get("/stages", response_model=StageTable, responses=ANSWERS)
@@ -140,4 +138,4 @@ async def get_tiers(request: Request, pool: PoolDep, query: FunnelQueryDep) -> R
 async def get_cycle(request: Request, pool: PoolDep, query: FunnelQueryDep) -> Response:
     """Days from first contact to won, average and median, per month of winning."""
     rows = await cycle_rows(pool, query)
-    return table_response(request, SalesCycle(query=query, rows=rows), rows, CycleRowOut, "cycle")
+    return table_response(request, SalesCycle(query=query, rows=rows), rows, SalesCycleRow, "cycle")

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from funnel.model.maths import SalesCycleRow
 from funnel.model.rows import StageIntervalRow, TransitionRow
 from runtime.views import view
 from services.vault.contact import Contact
@@ -80,18 +81,9 @@ class TierFunnel(BaseModel):
     rows: list[TierRowOut]
 
 
-class CycleRowOut(BaseModel):
-    """Deals won in one month: days from first contact to won."""
-
-    month: str
-    deals: int
-    avg_days: float | None
-    median_days: float | None
-
-
 class SalesCycle(BaseModel):
     query: FunnelQuery
-    rows: list[CycleRowOut]
+    rows: list[SalesCycleRow]
 
 
 class CostsQuery(BaseModel):

@@ -83,6 +83,19 @@ async def test_funnel_tables_export_as_csv(api: httpx.AsyncClient) -> None:
     assert [(row["group"], row["lead"], row["won"]) for row in rows] == [("2026-03", "3", "1")]
 
 
+async def test_the_sales_cycle_exports_as_csv_with_the_json_rows_fields(
+    api: httpx.AsyncClient,
+) -> None:
+    as_json = (await api.get("/v1/funnel/cycle", headers=READ)).json()["rows"]
+    answer = await api.get("/v1/funnel/cycle", headers={**READ, "Accept": "text/csv"})
+
+    rows = list(csv.DictReader(io.StringIO(answer.content.decode("utf-8-sig"))))
+    assert as_json and list(rows[0]) == list(as_json[0])  # the core row's fields, in order
+    assert [(row["month"], row["deals"]) for row in rows] == [
+        (row["month"], str(row["deals"])) for row in as_json
+    ]
+
+
 async def test_the_lead_list_exports_every_page_as_csv_with_the_same_filters(
     api: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
