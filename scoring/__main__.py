@@ -7,6 +7,7 @@ import sys
 
 import faust
 
+from runtime.collector import tune_for_streaming
 from runtime.kafka_admin import wait_for_broker
 from runtime.logs import logging_config, setup_logging
 from scoring.model.rules import RuleSet, default_rules, load_rules
@@ -39,6 +40,7 @@ def main() -> int:
         logging.getLogger(name).setLevel(settings.log_level.upper())
     wait_for_broker(config.kafka_bootstrap, timeout=60)
     worker = build(config)
+    tune_for_streaming()  # the app, its rules and tables' plumbing are built: out of GC scans
     logging.getLogger("scoring").info(
         "scoring %s: rules %s, %d partitions, web :%d",
         worker.app.conf.id,

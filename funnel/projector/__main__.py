@@ -10,6 +10,7 @@ import signal
 from funnel.projector.probes import readiness
 from funnel.projector.runner import Projector
 from funnel.wiring import projector_config
+from runtime.collector import tune_for_streaming
 from runtime.logs import setup_logging
 from runtime.worker_http import Heartbeat, serve_ops
 from services.settings import Settings
@@ -62,6 +63,7 @@ def main() -> None:
     settings = Settings()
     setup_logging(settings.log_level)
     group = settings.projector_scale_out and not args.alone
+    tune_for_streaming()  # modules, settings and rules loaded: out of the collector's scans
     asyncio.run(_main(settings, args.schema, args.max_records, group))
 
 
