@@ -11,6 +11,7 @@ BENCHMARKS: dict[str, str] = {
     "funnel": "bench.funnel",
     "scoring": "bench.scoring",
     "projector": "bench.projector",
+    "risk": "bench.risk",
 }
 
 

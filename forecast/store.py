@@ -18,15 +18,28 @@ from performance.model.todos import AtRisk
 Connection = Any  # an asyncpg connection or pool (untyped)
 
 
-async def load_history(conn: Connection, schema: str, open_only: bool = False) -> History:
-    """Every stay; communications and lead activity of every opportunity's lead, or with
-    `open_only` of the leads with an opportunity open now (enough to score them now)."""
+async def load_history(conn: Connection, schema: str) -> History:
+    """Every stay, and the communications and lead activity of every opportunity's lead: what
+    training reads (examples at many past cut-offs)."""
     stays = tuple(await risk_reads.every_stay(conn, schema))
-    leads = sorted(
-        {st.lead_id for st in stays if st.lead_id and (st.exited_at is None or not open_only)}
-    )
+    return await _with_leads(conn, schema, stays)
+
+
+async def load_open(conn: Connection, schema: str, at: datetime) -> History:
+    """What scoring the opportunities open at `at` reads: their stays, their leads'
+    communications and activity, and the stage norms as of `at` aggregated in PostgreSQL, not
+    every stay of the funnel (`assess` on it equals `assess` on `load_history`)."""
+    stays = tuple(await risk_reads.stays_open_at(conn, schema, at))
+    norms = await risk_reads.stage_norms(conn, schema, at)
+    return await _with_leads(conn, schema, stays, norms)
+
+
+async def _with_leads(
+    conn: Connection, schema: str, stays: tuple[Any, ...], norms: Any = None
+) -> History:
+    leads = sorted({st.lead_id for st in stays if st.lead_id})
     contacts = tuple(await risk_reads.contacts(conn, schema, leads))
-    return History(stays, contacts, await risk_reads.activity(conn, schema, leads))
+    return History(stays, contacts, await risk_reads.activity(conn, schema, leads), norms)
 
 
 async def save_model(conn: Connection, model: RiskModel, source: str) -> bool:
@@ -70,7 +83,7 @@ async def deals_at_risk(
     model = await latest_model(conn, schema)
     if model is None:
         return {}
-    history = await load_history(conn, schema)
+    history = await load_open(conn, schema, at)
     risky = [a for a in assess(model, history, at) if a.is_at_risk(bar)]
     leads = sorted({a.snapshot.lead_id for a in risky if a.snapshot.lead_id})
     owners = await queries.lead_owners(conn, schema, leads)

@@ -9,7 +9,7 @@ from alerts.worker import outbox_store
 from alerts.worker.config import ChecksConfig
 from forecast.model.alerts import crossings
 from forecast.model.assess import assess
-from forecast.store import latest_model, load_history
+from forecast.store import latest_model, load_open
 from schemas.outgoing import Alert
 
 log = logging.getLogger("alerts.risk")
@@ -26,7 +26,7 @@ async def run_risk_check(conn: Connection, config: ChecksConfig, at: datetime) -
         model = await latest_model(conn, config.funnel_schema)
         if model is None:
             return []
-        history = await load_history(conn, config.funnel_schema)
+        history = await load_open(conn, config.funnel_schema, at)
         rows = await conn.fetch("SELECT opportunity_id, crossed_at FROM risk_crossings")
         found = crossings(assess(model, history, at), dict(rows), config.risk_alert_bar, at)
         await conn.execute(

@@ -56,6 +56,9 @@ class History:
     stays: tuple[StageIntervalRow, ...]
     contacts: tuple[Contact, ...]
     activity: Mapping[str, tuple[datetime, ...]]  # lead id -> its behaviour events' times
+    # `stage_norms` of every stay as of the one moment this history was read for, when the
+    # stays above are only the opportunities open then (forecast.store.load_open)
+    norms: Mapping[str, StageNorm] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +95,12 @@ class StageNorm:
 
     median_days: float
     loss_rate: float
+
+
+def norm_of(middles: Sequence[float], ended: int, lost: int) -> StageNorm:
+    """A stage's norm from its ended stays' middle value(s) in days, their count and the lost
+    ones among them: what `stage_norms` computes, from an aggregate (the same floats)."""
+    return StageNorm(median(middles), lost / ended)
 
 
 def stage_norms(stays: Iterable[StageIntervalRow], at: datetime) -> dict[str, StageNorm]:
@@ -181,7 +190,7 @@ def snapshot(
 
 def open_snapshots(history: History, at: datetime) -> list[Snapshot]:
     """The features of every opportunity open at `at`, by opportunity id."""
-    norms = stage_norms(history.stays, at)
+    norms = stage_norms(history.stays, at) if history.norms is None else history.norms
     contacts = _contacts_index(history.contacts)
     found = []
     for opportunity_id, stays in sorted(by_opportunity(history.stays).items()):

@@ -6,7 +6,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from forecast.model.features import Contact
+from forecast.model.features import Contact, StageNorm, norm_of
 from funnel.model.rows import StageIntervalRow
 from funnel.store.queries import INTERVAL_COLUMNS, plain_schema
 
@@ -22,6 +22,46 @@ async def every_stay(conn: Connection, schema: str) -> list[StageIntervalRow]:
         " ORDER BY opportunity_id, seq"
     )
     return [StageIntervalRow(*row) for row in rows]
+
+
+async def stays_open_at(conn: Connection, schema: str, at: datetime) -> list[StageIntervalRow]:
+    """Every stay of the opportunities in a stage at `at` (entered before, not left by then),
+    by opportunity then entry: what `forecast.model.features.snapshot` reads of them."""
+    table = f"{plain_schema(schema)}.stage_intervals"
+    rows = await conn.fetch(
+        f"SELECT {INTERVAL_COLUMNS} FROM {table} i WHERE opportunity_id IN ("
+        f"  SELECT opportunity_id FROM {table}"
+        "  WHERE entered_at < $1 AND (exited_at IS NULL OR exited_at >= $1))"
+        " ORDER BY opportunity_id, seq",
+        at,
+    )
+    return [StageIntervalRow(*row) for row in rows]
+
+
+# Days as `features._days` makes them: exact microseconds / 1e6 / 86,400 in float8, each step
+# correctly rounded as Python's; the middle one or two by rank, so the median is Python's too.
+_NORM_PARTS = """
+WITH ended AS (
+    SELECT stage, greatest(0::float8, stay_us::float8 / 1e6::float8 / 86400::float8) AS days,
+           outcome = 'lost' AS lost
+    FROM {table} WHERE exited_at < $1
+), ranked AS (
+    SELECT stage, days, row_number() OVER (PARTITION BY stage ORDER BY days) AS n,
+           count(*) OVER (PARTITION BY stage) AS ended,
+           count(*) FILTER (WHERE lost) OVER (PARTITION BY stage) AS lost
+    FROM ended
+)
+SELECT stage, ended, lost, array_agg(days ORDER BY n) AS middles FROM ranked
+WHERE n IN ((ended + 1) / 2, ended / 2 + 1) GROUP BY stage, ended, lost
+"""
+
+
+async def stage_norms(conn: Connection, schema: str, at: datetime) -> dict[str, StageNorm]:
+    """`forecast.model.features.stage_norms` of every stay, computed in PostgreSQL: per stage
+    the median days and share lost of the stays ended before `at` (only a row per stage
+    leaves the database)."""
+    rows = await conn.fetch(_NORM_PARTS.format(table=f"{plain_schema(schema)}.stage_intervals"), at)
+    return {stage: norm_of(middles, ended, lost) for stage, ended, lost, middles in rows}
 
 
 async def contacts(conn: Connection, schema: str, lead_ids: list[str]) -> list[Contact]:

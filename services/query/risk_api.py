@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query
 
 from forecast.model.assess import Assessment, assess
-from forecast.store import latest_model, load_history
+from forecast.store import latest_model, load_open
 from funnel.store import queries
 from services.query.auth import PrincipalDep, ReadAccess, visible
 from services.query.deps import PoolDep, SettingsDep
@@ -26,7 +26,7 @@ async def risk_page(
     at = as_of or datetime.now(UTC)
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
         model = await latest_model(conn, settings.funnel_schema)
-        history = await load_history(conn, settings.funnel_schema, open_only=as_of is None)
+        history = await load_open(conn, settings.funnel_schema, at)
         assessed = assess(model, history, at) if model else []
         leads = sorted({a.snapshot.lead_id for a in assessed if a.snapshot.lead_id})
         owners = await queries.lead_owners(conn, settings.funnel_schema, leads)

@@ -13,10 +13,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from forecast.model import features
 from funnel.model.periods import Period, days_in
 from funnel.model.stages import DEFAULT_ORDER, Outcome
 from funnel.projector.rebuild import clone_schema, drop_schema
-from funnel.store import aggregates, reference
+from funnel.store import aggregates, reference, risk_reads
 from funnel.store.queries import Segment
 
 pytestmark = pytest.mark.postgres
@@ -169,6 +170,32 @@ def test_the_all_time_stage_table_by_rank_equals_the_pure_function(
             check()
             plan = runner.run(conn.fetch("EXPLAIN " + aggregates._BY_RANK, ["demo"], [1]))
             assert "stage_intervals_by_length" in "\n".join(row[0] for row in plan)
+        finally:
+            runner.run(conn.close())
+
+
+def test_the_risk_reads_equal_the_pure_stage_norms_and_open_deals_on_random_rows(
+    schema: tuple[str, str],
+) -> None:
+    """Scoring the deals open now reads their stays and the stage norms aggregated in SQL,
+    instead of every stay: the same norms to the last bit, the same deals' stays."""
+    url, name = schema
+    with asyncio.Runner() as runner:
+        conn = runner.run(asyncpg.connect(url, server_settings={"search_path": name}))
+
+        @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+        @given(stays, moment)
+        def check(stay_rows: list[Any], at: datetime) -> None:
+            runner.run(_load(conn, [], stay_rows))
+            every = runner.run(risk_reads.every_stay(conn, name))
+            norms = runner.run(risk_reads.stage_norms(conn, name, at))
+            assert norms == features.stage_norms(every, at)
+            open_now = {s.opportunity_id for s in every if features.current_stay([s], at)}
+            wanted = [s for s in every if s.opportunity_id in open_now]
+            assert runner.run(risk_reads.stays_open_at(conn, name, at)) == wanted
+
+        try:
+            check()
         finally:
             runner.run(conn.close())
 

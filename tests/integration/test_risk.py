@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 import asyncpg
@@ -14,9 +14,9 @@ import pytest
 from demo.dataset import Dataset, build_dataset
 from demo.plan import DemoConfig
 from forecast.model.assess import assess
-from forecast.model.features import History, open_snapshots
+from forecast.model.features import History, open_snapshots, stage_norms
 from forecast.model.training import Plan
-from forecast.store import latest_model, load_history, retrain
+from forecast.store import latest_model, load_history, load_open, retrain
 from schemas.outgoing import AlertKind, ResolvedEvent
 from services.access import Role, add_token
 from services.ingest.rejections import Rejection
@@ -77,6 +77,8 @@ async def test_a_model_trained_on_the_projected_demo_serves_the_at_risk_list(
     try:
         stored = await load_history(conn, s.funnel_schema)
         model = await latest_model(conn, s.funnel_schema)
+        cut_offs = [data.now - timedelta(days=days) for days in (0, 30, 90)]
+        opened = [await load_open(conn, s.funnel_schema, at) for at in cut_offs]
         rep_owner = next(p.owner for p in data.opportunities if p.stays[-1].outcome is None)
         tokens = {
             role: await add_token(conn, f"{role}-{uuid.uuid4().hex[:8]}", Role.REP, owner)
@@ -87,6 +89,11 @@ async def test_a_model_trained_on_the_projected_demo_serves_the_at_risk_list(
     # the read models hold what the demo wrote: the same features as the in-memory history
     assert open_snapshots(stored, data.now) == open_snapshots(in_memory(data), data.now)
     assert model is not None and model.evaluation["model"]["auc"] > 0.5
+    # what the at-risk list reads (open deals, norms aggregated in SQL) scores as every stay does
+    for at, history in zip(cut_offs, opened, strict=True):
+        assert history.norms == stage_norms(stored.stays, at)
+        assert len(history.stays) < len(stored.stays)
+        assert assess(model, history, at) == assess(model, stored, at)
     async with query_client(s) as client:
         answer = await client.get(
             "/v1/opportunities/at-risk", params={"min_risk": 0, "limit": 500}, headers=MANAGER

@@ -1,0 +1,87 @@
+"""Churn-risk reads at scale: the deals open now scored from every stay vs from the open deals'
+stays and the stage norms aggregated in PostgreSQL. `python -m bench risk --help`.
+
+Loads `--leads` generated leads (the funnel benchmark's loader, `bench.funnel.load_at_scale`)
+into a fresh schema, then times, each in one repeatable-read transaction like the at-risk list:
+the first way (every stay loaded into Python, the norms computed there: what the at-risk list,
+the weekly to-dos and the alerts' risk check did before) and the open way
+(`forecast.store.load_open`), both up to the features of every open deal (`open_snapshots`,
+what `assess` scores), and checks they give the same features.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import time
+import uuid
+from datetime import datetime
+from typing import Any
+
+from bench.funnel import load_at_scale
+from forecast.model.features import History, Snapshot, open_snapshots
+from forecast.store import load_open
+from funnel.projector import connect
+from funnel.projector.rebuild import drop_schema
+from funnel.store import risk_reads
+from runtime.migrations import apply_migrations
+from services.settings import Settings
+
+
+async def first_way(conn: Any, schema: str, at: datetime) -> list[Snapshot]:
+    """Before: every stay, the open deals' leads' contacts and activity, norms in Python."""
+    stays = tuple(await risk_reads.every_stay(conn, schema))
+    leads = sorted({s.lead_id for s in stays if s.lead_id and s.exited_at is None})
+    contacts = tuple(await risk_reads.contacts(conn, schema, leads))
+    activity = await risk_reads.activity(conn, schema, leads)
+    return open_snapshots(History(stays, contacts, activity), at)
+
+
+async def open_way(conn: Any, schema: str, at: datetime) -> list[Snapshot]:
+    """Now: the open deals' stays and the norms aggregated in PostgreSQL."""
+    return open_snapshots(await load_open(conn, schema, at), at)
+
+
+async def timed(conn: Any, schema: str, at: datetime, way: Any) -> tuple[float, list[Snapshot]]:
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        started = time.perf_counter()
+        shots = await way(conn, schema, at)
+        return (time.perf_counter() - started) * 1000, shots
+
+
+async def run(args: argparse.Namespace) -> None:
+    settings = Settings()
+    apply_migrations(settings.database_url)
+    schema = f"bench_risk_{uuid.uuid4().hex[:8]}"
+    admin = await connect(settings.database_url, "public")
+    try:
+        seconds = await load_at_scale(admin, schema, args.leads, args.events_per_lead)
+        stays = await admin.fetchval(f"SELECT count(*) FROM {schema}.stage_intervals")
+        at = await admin.fetchval(f"SELECT max(entered_at) FROM {schema}.stage_intervals")
+        rows: dict[str, list[float]] = {"first way": [], "open way": []}
+        answers: dict[str, list[Snapshot]] = {}
+        for _ in range(args.samples):
+            for name, way in (("first way", first_way), ("open way", open_way)):
+                ms, answers[name] = await timed(admin, schema, at, way)
+                rows[name].append(ms)
+        assert answers["first way"] == answers["open way"], "the two ways disagree"
+    finally:
+        await drop_schema(admin, schema)
+        await admin.close()
+    first, now = (statistics.median(rows[name]) for name in ("first way", "open way"))
+    print(f"risk reads: {args.leads:,} leads, {stays:,} stays, loaded in {seconds:.0f} s")
+    print("| measure | value |\n|---|---|")
+    print(f"| open deals scored | {len(answers['open way']):,} |")
+    print(f"| first way (every stay), median ms of {args.samples} | {first:,.0f} |")
+    print(f"| open way (open deals' stays, norms in SQL), median ms | {now:,.0f} |")
+    print(f"| open ÷ first | {now / first:.3f} |")
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench risk", description=__doc__)
+    parser.add_argument("--leads", type=int, default=200_000)
+    parser.add_argument("--events-per-lead", type=int, default=1)
+    parser.add_argument("--samples", type=int, default=3)
+    asyncio.run(run(parser.parse_args(argv)))
+    return 0
