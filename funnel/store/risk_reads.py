@@ -56,12 +56,45 @@ WHERE n IN ((ended + 1) / 2, ended / 2 + 1) GROUP BY stage, ended, lost
 """
 
 
+_ENDED = (
+    "SELECT stage, count(*), count(*) FILTER (WHERE outcome = 'lost'), bool_or(exited_at >= $1)"
+    " FROM {table} WHERE stay_us IS NOT NULL GROUP BY stage"
+)
+# the k-th shortest ended stay of a stage: a walk of stage_intervals_by_length, no sort
+_AT_RANK = (
+    "SELECT r.stage, r.k, (SELECT i.stay_us FROM {table} i WHERE i.stage = r.stage"
+    "  AND i.stay_us IS NOT NULL ORDER BY i.stay_us OFFSET r.k - 1 LIMIT 1)"
+    " FROM unnest($1::text[], $2::int8[]) AS r(stage, k)"
+)
+
+
+def _middle_ranks(ended: int) -> list[int]:
+    return sorted({(ended + 1) // 2, ended // 2 + 1})
+
+
+def _days(stay_us: int) -> float:
+    return max(0.0, stay_us / 1_000_000 / 86_400.0)  # as `total_seconds() / DAY` rounds it
+
+
 async def stage_norms(conn: Connection, schema: str, at: datetime) -> dict[str, StageNorm]:
     """`forecast.model.features.stage_norms` of every stay, computed in PostgreSQL: per stage
     the median days and share lost of the stays ended before `at` (only a row per stage
-    leaves the database)."""
-    rows = await conn.fetch(_NORM_PARTS.format(table=f"{plain_schema(schema)}.stage_intervals"), at)
-    return {stage: norm_of(middles, ended, lost) for stage, ended, lost, middles in rows}
+    leaves the database). When every ended stay ended before `at` (scoring now), the middles
+    are index walks to their ranks; a past cut-off ranks the stays ended by then."""
+    table = f"{plain_schema(schema)}.stage_intervals"
+    counts = await conn.fetch(_ENDED.format(table=table), at)
+    if any(later for *_, later in counts):
+        rows = await conn.fetch(_NORM_PARTS.format(table=table), at)
+        return {stage: norm_of(middles, ended, lost) for stage, ended, lost, middles in rows}
+    wanted = [(stage, k) for stage, ended, _, _ in counts for k in _middle_ranks(ended)]
+    found = await conn.fetch(
+        _AT_RANK.format(table=table), [s for s, _ in wanted], [k for _, k in wanted]
+    )
+    stay_us = {(stage, k): us for stage, k, us in found}
+    return {
+        stage: norm_of([_days(stay_us[stage, k]) for k in _middle_ranks(ended)], ended, lost)
+        for stage, ended, lost, _ in counts
+    }
 
 
 async def contacts(conn: Connection, schema: str, lead_ids: list[str]) -> list[Contact]:

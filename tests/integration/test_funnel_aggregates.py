@@ -190,6 +190,9 @@ def test_the_risk_reads_equal_the_pure_stage_norms_and_open_deals_on_random_rows
             every = runner.run(risk_reads.every_stay(conn, name))
             norms = runner.run(risk_reads.stage_norms(conn, name, at))
             assert norms == features.stage_norms(every, at)
+            after_every_exit = T0 + timedelta(days=200)  # scoring now: the rank walks
+            norms = runner.run(risk_reads.stage_norms(conn, name, after_every_exit))
+            assert norms == features.stage_norms(every, after_every_exit)
             open_now = {s.opportunity_id for s in every if features.current_stay([s], at)}
             wanted = [s for s in every if s.opportunity_id in open_now]
             assert runner.run(risk_reads.stays_open_at(conn, name, at)) == wanted
