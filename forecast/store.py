@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 import orjson
 
 from forecast.model.assess import assess
-from forecast.model.features import History
+from forecast.model.features import History, StageNorm
 from forecast.model.logistic import RiskModel
 from forecast.model.training import Plan, train
+from funnel.model.rows import StageIntervalRow
 from funnel.store import queries, risk_reads
 from performance.model.todos import AtRisk
 
@@ -35,7 +37,10 @@ async def load_open(conn: Connection, schema: str, at: datetime) -> History:
 
 
 async def _with_leads(
-    conn: Connection, schema: str, stays: tuple[Any, ...], norms: Any = None
+    conn: Connection,
+    schema: str,
+    stays: tuple[StageIntervalRow, ...],
+    norms: Mapping[str, StageNorm] | None = None,
 ) -> History:
     leads = sorted({st.lead_id for st in stays if st.lead_id})
     contacts = tuple(await risk_reads.contacts(conn, schema, leads))

@@ -225,19 +225,30 @@ _ALL_TIME_COUNTS = (
     " FROM stage_intervals GROUP BY stage"
 )
 _BY_RANK = (
-    "SELECT r.stage, r.k, (SELECT i.stay_us FROM stage_intervals i"
+    "SELECT r.stage, r.k, (SELECT i.stay_us FROM {table} i"
     " WHERE i.stage = r.stage AND i.stay_us IS NOT NULL ORDER BY i.stay_us OFFSET r.k - 1 LIMIT 1)"
     " FROM unnest($1::text[], $2::int8[]) AS r(stage, k)"
 )
 _RANKS = (0.5, 0.500000000001, 0.9)  # as MIDDLES_AND_P90
 
 
+async def stays_at_ranks(
+    conn: Connection, wanted: Sequence[tuple[str, int]], table: str = "stage_intervals"
+) -> dict[tuple[str, int], int | None]:
+    """Per (stage, k) the length in µs of the stage's k-th shortest ended stay: a walk of
+    `stage_intervals_by_length` to that rank, no sort."""
+    found = await conn.fetch(
+        _BY_RANK.format(table=table), [s for s, _ in wanted], [k for _, k in wanted]
+    )
+    return {(stage, k): us for stage, k, us in found}
+
+
 async def _all_time_stays(conn: Connection) -> tuple[list[Any], list[Any]]:
     """`_stage_sql` and `_lost_reasons_sql` rows for all time and one group, without sorts."""
     counts = await conn.fetch(_ALL_TIME_COUNTS)
     wanted = [(row[1], math.ceil(f * row[3])) for row in counts if row[3] for f in _RANKS]
-    found = await conn.fetch(_BY_RANK, [s for s, _ in wanted], [k for _, k in wanted])
-    days = {(stage, k): us / 1000000.0 / 86400.0 for stage, k, us in found if us is not None}
+    found = await stays_at_ranks(conn, wanted)
+    days = {key: us / 1000000.0 / 86400.0 for key, us in found.items() if us is not None}
     stats = [
         (*row, [days[(row[1], math.ceil(f * row[3]))] for f in _RANKS] if row[3] else None)
         for row in counts

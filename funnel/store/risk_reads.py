@@ -8,6 +8,7 @@ from typing import Any
 
 from forecast.model.features import Contact, StageNorm, norm_of
 from funnel.model.rows import StageIntervalRow
+from funnel.store import aggregates
 from funnel.store.queries import INTERVAL_COLUMNS, plain_schema
 
 Connection = Any  # asyncpg.Connection or a pool connection proxy (both untyped)
@@ -60,12 +61,6 @@ _ENDED = (
     "SELECT stage, count(*), count(*) FILTER (WHERE outcome = 'lost'), bool_or(exited_at >= $1)"
     " FROM {table} WHERE stay_us IS NOT NULL GROUP BY stage"
 )
-# the k-th shortest ended stay of a stage: a walk of stage_intervals_by_length, no sort
-_AT_RANK = (
-    "SELECT r.stage, r.k, (SELECT i.stay_us FROM {table} i WHERE i.stage = r.stage"
-    "  AND i.stay_us IS NOT NULL ORDER BY i.stay_us OFFSET r.k - 1 LIMIT 1)"
-    " FROM unnest($1::text[], $2::int8[]) AS r(stage, k)"
-)
 
 
 def _middle_ranks(ended: int) -> list[int]:
@@ -87,10 +82,7 @@ async def stage_norms(conn: Connection, schema: str, at: datetime) -> dict[str, 
         rows = await conn.fetch(_NORM_PARTS.format(table=table), at)
         return {stage: norm_of(middles, ended, lost) for stage, ended, lost, middles in rows}
     wanted = [(stage, k) for stage, ended, _, _ in counts for k in _middle_ranks(ended)]
-    found = await conn.fetch(
-        _AT_RANK.format(table=table), [s for s, _ in wanted], [k for _, k in wanted]
-    )
-    stay_us = {(stage, k): us for stage, k, us in found}
+    stay_us = await aggregates.stays_at_ranks(conn, wanted, table)
     return {
         stage: norm_of([_days(stay_us[stage, k]) for k in _middle_ranks(ended)], ended, lost)
         for stage, ended, lost, _ in counts
