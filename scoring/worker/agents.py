@@ -21,8 +21,8 @@ GAUGE_SECONDS = 5.0
 async def run_to_completion(work: Awaitable[None]) -> None:
     """Finish a started batch even when the agent is cancelled (a graceful stop), then stop.
 
-    Faust acks a `take_events` batch once the loop body is left, however it is left; a batch
-    cut short by cancellation would be acked half-stored.
+    A batch's records are acked once it is done (`ScoringWorker._done`); a batch cut short by
+    cancellation would be acked half-stored.
     """
     task = asyncio.ensure_future(work)
     cancelled = False
@@ -43,17 +43,21 @@ def register(w: ScoringWorker) -> None:
     lead_inputs = app.topic(
         w.names[Out.LEAD_INPUTS], w.erasure_topic, key_type=bytes, value_type=bytes
     )
-    size, within = config.batch_size, config.batch_within_seconds
+    within = config.batch_within_seconds
+    resolving = w.intake(raw_and_hops)
+    scoring = w.intake(lead_inputs)
 
     @app.agent(raw_and_hops, name="resolve-identities")
     async def resolve_identities(stream: Any) -> None:
-        async for events in stream.take_events(size, within):
-            await run_to_completion(w.resolve_batch(events))
+        aiter(stream.channel)  # subscribes its topics; the records arrive through the intake
+        while True:
+            await run_to_completion(w.resolve_batch(await resolving.take(within)))
 
     @app.agent(lead_inputs, name="score-leads")
     async def score_leads(stream: Any) -> None:
-        async for events in stream.take_events(size, within):
-            await run_to_completion(w.score_batch(events))
+        aiter(stream.channel)
+        while True:
+            await run_to_completion(w.score_batch(await scoring.take(within)))
 
     @app.timer(config.sweep_interval_seconds, name="log-due-sweeps")  # type: ignore[untyped-decorator]
     async def log_due_sweeps() -> None:

@@ -44,6 +44,7 @@ from scoring.model.state import LeadState
 from scoring.worker import codec, telemetry
 from scoring.worker.config import ScoringConfig
 from scoring.worker.faust_fixes import App
+from scoring.worker.intake import Intake
 from scoring.worker.store import OPTIONS, KeyedRocksDBStore, is_durable, reader
 from scoring.worker.topics import IDENTITY_HOPS, LEAD_INPUTS, NURTURE, app_id
 
@@ -54,7 +55,7 @@ STATE_CACHE = (
 )
 
 
-def faust_app(config: ScoringConfig, partitions: int) -> faust.App:
+def faust_app(config: ScoringConfig, partitions: int) -> App:
     """The Faust app: RocksDB or memory store (`config.store`), our timeouts."""
     name = app_id(config.topic_prefix, config.generation)
     Path(config.data_dir).mkdir(parents=True, exist_ok=True)  # Faust makes one level
@@ -178,6 +179,13 @@ class ScoringWorker:
     def _partition_of(self, key: str) -> int:
         return int(murmur2(key.encode()) & 0x7FFFFFFF) % self.partitions
 
+    def intake(self, topic: Any) -> Intake:
+        """The intake an agent of `topic` (one or more topics) takes its batches from."""
+        intake = Intake(self.app, topic.topics, self.config.batch_size)
+        for name in intake.topics:
+            self.app.intakes[name] = intake
+        return intake
+
     # --- readiness ------------------------------------------------------------------------
 
     def is_ready(self) -> bool:
@@ -225,28 +233,28 @@ class ScoringWorker:
 
     # --- batches --------------------------------------------------------------------------
 
-    async def resolve_batch(self, events: Sequence[Any]) -> None:
+    async def resolve_batch(self, messages: Sequence[Any]) -> None:
         """Identity agent: raw events and hops → assignments, hops, merges, resolved events."""
         started, generation, now = time.perf_counter(), self.app.consumer_generation_id, _now()
         table, fx = Overlay(self.read_identity), Effects()
-        for event in events:
-            record = _record(event)
+        for message in messages:
+            record = _record(message)
             decide = (
                 self.resolver.on_raw if record.topic == self.raw_topic else self.resolver.on_hop
             )
             _guarded(lambda: decide(record, table, fx, now), record, fx, now)  # noqa: B023
         changes = {key: lead.encode() for key, lead in table.changed.items()}
         await self._publish_then_store(fx, [(self.identities, changes)], generation)
-        self._done("identity", events, fx, started)
+        self._done("identity", messages, fx, started)
 
-    async def score_batch(self, events: Sequence[Any]) -> None:
+    async def score_batch(self, messages: Sequence[Any]) -> None:
         """Scoring agent: lead inputs → lead states, scores, promotions, merges, nurture."""
         started, generation, now = time.perf_counter(), self.app.consumer_generation_id, _now()
         leads = Overlay(self.read_lead)
         tables = Tables(leads, Overlay(self.read_lead_identities), Overlay(self.read_nurtured))
         fx = Effects()
-        for event in events:
-            record = _record(event)
+        for message in messages:
+            record = _record(message)
             if record.topic == self.erasure_topic:
                 decide = lambda: self.folder.on_erasure(record, fx, now)  # noqa: B023, E731
             else:
@@ -262,7 +270,7 @@ class ScoringWorker:
             now_us = int(now.timestamp() * 1_000_000)
             for lead_id, keep in fx.schedule.items():
                 self.due.schedule(self.partition_of(lead_id), lead_id, now_us, keep)
-        self._done("score", events, fx, started)
+        self._done("score", messages, fx, started)
 
     async def _publish_then_store(
         self, fx: Effects, writes: list[tuple[Any, dict[str, bytes]]], generation: int
@@ -339,13 +347,15 @@ class ScoringWorker:
             for partition, (part, offset) in by_partition.items():
                 table.data.write_acked(partition, part, offset)
 
-    def _done(self, agent: str, events: Sequence[Any], fx: Effects, started: float) -> None:
-        for event in events:
-            message = event.message
+    def _done(self, agent: str, messages: Sequence[Any], fx: Effects, started: float) -> None:
+        """Ack the batch's records (their offsets may be committed) and count it."""
+        for message in messages:
             self.processed[(message.topic, message.partition)] = message.offset + 1
+        if messages:
+            self.app.intakes[messages[0].topic].done(messages)
         telemetry.record(fx.counts, fx.scored_received_at)
         telemetry.BATCH.labels(agent).observe(time.perf_counter() - started)
-        telemetry.BATCH_SIZE.labels(agent).observe(len(events))
+        telemetry.BATCH_SIZE.labels(agent).observe(len(messages))
 
 
 def _fatal_if_failed(sent: asyncio.Future[Any]) -> None:
@@ -361,9 +371,8 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _record(event: Any) -> Record:
-    message = event.message
-    return Record(message.topic, message.partition, message.offset, event.value)
+def _record(message: Any) -> Record:
+    return Record(message.topic, message.partition, message.offset, message.value)
 
 
 def _guarded(decide: Callable[[], None], record: Record, fx: Effects, now: datetime) -> None:

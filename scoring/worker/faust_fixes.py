@@ -32,6 +32,8 @@ What is read twice after any of these is deduplicated like any redelivery (docs/
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -41,6 +43,8 @@ from aiokafka import TopicPartition
 from faust.transport.drivers import aiokafka as driver
 from mode.utils.objects import cached_property
 from mode.utils.queues import FlowControlEvent
+
+from scoring.worker.intake import Intake
 
 log = logging.getLogger("scoring")
 CHANGELOG_SUFFIX = "-changelog"  # table changelogs: positioned by Faust's recovery, not by us
@@ -56,11 +60,20 @@ class FlowControl(FlowControlEvent):
 
 
 class App(faust.App):
-    """The Faust app with all three fixes: its flow control (1) and its transport (2, 3)."""
+    """The Faust app with all three fixes: its flow control (1) and its transport (2, 3).
+
+    Its fetch loop also hands the records of the agents' topics to their intakes in bulk
+    (scoring/worker/intake.py) rather than through Faust's streams.
+    """
 
     @cached_property
     def flow_control(self) -> FlowControlEvent:
         return FlowControl(loop=self.loop)
+
+    @functools.cached_property
+    def intakes(self) -> dict[str, Intake]:
+        """Topic name → the intake its records go to instead of Faust's streams (intake.py)."""
+        return {}
 
     def _new_transport(self) -> driver.Transport:
         return Transport(self.conf.broker_consumer, self)
@@ -84,6 +97,62 @@ class _ConsumerThread(driver.AIOKafkaConsumerThread):
 
 
 class _Consumer(driver.Consumer):
+    async def _drain_messages(self, fetcher: Any) -> None:  # pragma: no cover - the fetch loop
+        """Faust's fetch loop, with records of an intake's topics handed straight to it.
+
+        Same order, offsets, gap checks and commits as stock Faust; a record of an intake's topic
+        is appended to the intake (scoring/worker/intake.py) instead of being raced through the
+        conductor's callback, and the loop waits only when the intake is full or the flow is
+        suspended (a rebalance), when a record not handed over is dropped as Faust drops it.
+        """
+        intakes: Mapping[str, Intake] = self.app.intakes  # type: ignore[attr-defined]
+        callback, getmany = self.callback, self.getmany
+        consumer_stopped, fetcher_stopped = self._stopped.is_set, fetcher._stopped.is_set
+        read_offset = self._read_offset
+        acks_enabled_for = self.app.topics.acks_enabled_for
+        flow = self.app.flow_control
+        since_yield = 0
+        try:
+            while not (consumer_stopped() or fetcher_stopped()):
+                records = getmany(timeout=1.0)
+                await self.sleep(0)
+                if self.should_stop:
+                    continue
+                async for tp, message in records:
+                    since_yield += 1
+                    if since_yield > 100:
+                        await asyncio.sleep(0)
+                        since_yield = 0
+                    offset, last = message.offset, read_offset[tp]
+                    if last is not None and offset < last:
+                        continue  # read before a seek back: Faust drops it too
+                    if last and offset - last > 1 and acks_enabled_for(message.topic):
+                        await self._add_gap(tp, last + 1, offset)
+                    if self._commit_every is not None and self._n_acked >= self._commit_every:
+                        self._n_acked = 0
+                        await self.commit()
+                    intake = intakes.get(tp.topic)
+                    if intake is None:
+                        await self.wait_first(callback(message), self.suspend_flow.wait())
+                    elif await self._room_in(intake, flow):
+                        intake.put(message)
+                    read_offset[tp] = offset
+        except self.consumer_stopped_errors:
+            if not self.transport.app.should_stop:
+                raise
+        except asyncio.CancelledError:
+            if not self.transport.app.should_stop:
+                raise
+
+    async def _room_in(self, intake: Intake, flow: FlowControlEvent) -> bool:
+        """Wait until the flow runs and the intake has room; False if the flow was suspended."""
+        while not flow.is_active() or intake.full():
+            if self.suspend_flow.is_set():
+                return False
+            waiting = intake.wait_for_room() if flow.is_active() else flow.acquire()
+            await self.wait_first(waiting, self.suspend_flow.wait())
+        return not self.suspend_flow.is_set()
+
     def _new_consumer_thread(self) -> driver.AIOKafkaConsumerThread:
         return _ConsumerThread(self, loop=self.loop, beacon=self.beacon)
 
