@@ -14,6 +14,10 @@ from __future__ import annotations
 import gc
 
 YOUNGEST = 50_000  # allocations between collections of generation 0 (CPython: 700)
+# the scoring worker's: its cache of decoded lead states (≈ 100 tracked objects each) is promoted
+# and evicted all the time, and every generation-1 pass rescans it; 500,000 scored 1.18x the
+# events/s of 50,000 with the same RSS (docs/benchmarks.md, "One intake per agent")
+SCORING_YOUNGEST = 500_000
 OLDER = (50, 100)  # generation-0 passes per generation-1 pass, and 1 per 2 (CPython: 10, 10)
 
 

@@ -7,7 +7,7 @@ import sys
 
 import faust
 
-from runtime.collector import tune_for_streaming
+from runtime.collector import SCORING_YOUNGEST, tune_for_streaming
 from runtime.kafka_admin import wait_for_broker
 from runtime.logs import logging_config, setup_logging
 from scoring.model.rules import RuleSet, default_rules, load_rules
@@ -40,7 +40,9 @@ def main() -> int:
         logging.getLogger(name).setLevel(settings.log_level.upper())
     wait_for_broker(config.kafka_bootstrap, timeout=60)
     worker = build(config)
-    tune_for_streaming()  # the app, its rules and tables' plumbing are built: out of GC scans
+    # the app, its rules and tables' plumbing are built: out of GC scans; a youngest generation
+    # of 500,000 since its 4,096 decoded lead states churn through the older ones
+    tune_for_streaming(SCORING_YOUNGEST)
     logging.getLogger("scoring").info(
         "scoring %s: rules %s, %d partitions, web :%d",
         worker.app.conf.id,

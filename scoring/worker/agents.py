@@ -73,6 +73,8 @@ def register(w: ScoringWorker) -> None:
         for table in (w.identities, w.leads, w.lead_identities, w.nurtured):
             await producer.partitions_for(table.changelog_topic.get_topic_name())
         w.routable = True
+        counts = {out: len(await producer.partitions_for(name)) for out, name in w.names.items()}
+        w.hashed = frozenset(out for out, n in counts.items() if n == w.partitions)
 
     @app.timer(GAUGE_SECONDS, name="gauges")  # type: ignore[untyped-decorator]
     async def gauges() -> None:

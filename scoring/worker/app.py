@@ -157,6 +157,8 @@ class ScoringWorker:
         self.processed: dict[tuple[str, int], int] = {}  # (topic, partition) → next offset
         self._readers: dict[str, Callable[[str], bytes | None]] = {}
         self.routable = False  # the producer knows the changelogs' partitions (agents.py)
+        # outputs with as many partitions as the inputs: a key's partition is `partition_of`
+        self.hashed: frozenset[Out] = frozenset()
 
     def _get(self, table: Any, key: str) -> bytes | None:
         read = self._readers.get(table.name)
@@ -280,12 +282,16 @@ class ScoringWorker:
             # the transaction manager under exactly_once (sends grouped by partition), else the
             # plain producer
             producer = await self.app.maybe_start_producer()
+            hashed = self.hashed
             pending = [
                 await producer.send(
                     self.names[s.out],
                     None if s.key is None else s.key.encode(),
                     s.value,
-                    s.partition,
+                    # aiokafka's partitioner hashes every key in Python; ours caches the hash
+                    self.partition_of(s.key)
+                    if s.partition is None and s.key is not None and s.out in hashed
+                    else s.partition,
                     None,
                     None,
                 )
