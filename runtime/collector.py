@@ -5,8 +5,9 @@ messages it sends), almost none of them in reference cycles, and holds many long
 (the app, its rules, Faust's and aiokafka's plumbing, fetched buffers). CPython's default
 collects the youngest generation every 700 net allocations and rescans the older ones every
 tenth pass. Freezing what start-up built (`gc.freeze`) takes it out of every scan, and a
-youngest generation of 50,000 objects collects the rare cyclic garbage in larger, rarer passes:
-a scoring worker scored 11–24 % more events/s so (docs/benchmarks.md, "The collector").
+youngest generation of 50,000 objects (the projector's; 500,000 for the scoring worker) collects
+the rare cyclic garbage in larger, rarer passes: a scoring worker scored 11–24 % more events/s
+so (docs/benchmarks.md, "The collector").
 """
 
 from __future__ import annotations
