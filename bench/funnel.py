@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg
 import httpx
 import orjson
 from aiokafka import AIOKafkaProducer
@@ -255,10 +256,15 @@ async def load_at_scale(admin: Any, schema: str, leads: int, events_per_lead: in
         print(f"[bench] loaded {min(leads, first + chunk):,}/{leads:,} leads", file=sys.stderr)
     await create_secondary_indexes(admin, "funnel", schema)
     # what autovacuum does after a bulk load: statistics, and the visibility map index-only
-    # scans need
-    await admin.execute(
-        f"VACUUM ANALYZE {schema}.leads, {schema}.lead_events, {schema}.stage_intervals"
-    )
+    # scans need; then what the next checkpoint does: the load's gigabytes of dirty pages written
+    # out now, not while the queries are timed (a system answering its dashboard has not just
+    # bulk-loaded 10M rows)
+    tables = ("leads", "lead_events", "tier_transitions", "stage_intervals")
+    await admin.execute("VACUUM ANALYZE " + ", ".join(f"{schema}.{t}" for t in tables))
+    try:
+        await admin.execute("CHECKPOINT")
+    except asyncpg.InsufficientPrivilegeError:  # neither superuser nor pg_checkpoint
+        print("[bench] no CHECKPOINT privilege: queries may meet its writes", file=sys.stderr)
     return time.perf_counter() - started
 
 
