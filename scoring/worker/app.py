@@ -25,6 +25,7 @@ import faust
 import orjson
 from aiokafka.partitioner import murmur2
 
+from runtime.record_batches import Headers, record_batches
 from schemas.topics import (
     DEAD_LETTERS,
     ERASURES,
@@ -49,6 +50,8 @@ from scoring.worker.store import OPTIONS, KeyedRocksDBStore, is_durable, reader
 from scoring.worker.topics import IDENTITY_HOPS, LEAD_INPUTS, NURTURE, app_id
 
 log = logging.getLogger("scoring")
+# a message to send: partition (None: aiokafka picks), key, value
+OutRecord = tuple[int | None, bytes | None, bytes | None]
 CRASHED = 70  # exit status when a batch cannot be completed (the supervisor restarts us)
 STATE_CACHE = (
     4096  # decoded lead states kept; the table holds them packed (scoring/worker/codec.py)
@@ -159,6 +162,7 @@ class ScoringWorker:
         self.routable = False  # the producer knows the changelogs' partitions (agents.py)
         # outputs with as many partitions as the inputs: a key's partition is `partition_of`
         self.hashed: frozenset[Out] = frozenset()
+        self.batched = config.processing_guarantee == "at_least_once"  # record batches (_produce)
 
     def _get(self, table: Any, key: str) -> bytes | None:
         read = self._readers.get(table.name)
@@ -282,20 +286,22 @@ class ScoringWorker:
             # the transaction manager under exactly_once (sends grouped by partition), else the
             # plain producer
             producer = await self.app.maybe_start_producer()
-            hashed = self.hashed
-            pending = [
-                await producer.send(
-                    self.names[s.out],
-                    None if s.key is None else s.key.encode(),
-                    s.value,
-                    # aiokafka's partitioner hashes every key in Python; ours caches the hash
-                    self.partition_of(s.key)
-                    if s.partition is None and s.key is not None and s.out in hashed
-                    else s.partition,
-                    None,
-                    None,
+            hashed, by_topic = self.hashed, dict[str, list[OutRecord]]()
+            for s in fx.sends:
+                by_topic.setdefault(self.names[s.out], []).append(
+                    (
+                        # aiokafka's partitioner hashes every key in Python; ours caches the hash
+                        self.partition_of(s.key)
+                        if s.partition is None and s.key is not None and s.out in hashed
+                        else s.partition,
+                        None if s.key is None else s.key.encode(),
+                        s.value,
+                    )
                 )
-                for s in fx.sends
+            pending = [
+                sent
+                for topic, records in by_topic.items()
+                for sent, _ in await self._produce(producer, topic, records)
             ]
             if pending:
                 await asyncio.gather(*pending)
@@ -324,34 +330,55 @@ class ScoringWorker:
         anything else is committed. On disk (`scoring.worker.store`) the values are written once the
         records are acknowledged, with their offsets: a database never runs ahead of its log.
         """
-        acked: list[tuple[Any, dict[str, bytes], list[Any]]] = []
+        acked: list[tuple[Any, dict[str, bytes], list[tuple[Any, int]]]] = []
         for table, changes in writes:
             if not changes:
                 continue
             topic = table.changelog_topic.get_topic_name()
-            durable = is_durable(table)
-            sends = []
-            for key, value in changes.items():
-                if not durable:
-                    table.data[key] = value  # the store itself: no second record from Faust
-                sent = await producer.send(
-                    topic, key.encode(), value, self.partition_of(key), None, None
-                )
-                if durable:
-                    sends.append(sent)
-                else:
-                    sent.add_done_callback(_fatal_if_failed)
-            if durable:
-                acked.append((table, changes, sends))
+            records = [(self.partition_of(k), k.encode(), v) for k, v in changes.items()]
+            if is_durable(table):
+                acked.append((table, changes, await self._produce(producer, topic, records)))
+                continue
+            table.data.update(changes)  # the store itself: no second record from Faust
+            for sent, _ in await self._produce(producer, topic, records):
+                sent.add_done_callback(_fatal_if_failed)
         for table, changes, sends in acked:
-            results = await asyncio.gather(*sends)
-            by_partition: dict[int, tuple[dict[str, bytes], int]] = {}
-            for (key, value), result in zip(changes.items(), results, strict=True):
-                part, offset = by_partition.get(result.partition, ({}, -1))
-                part[key] = value
-                by_partition[result.partition] = (part, max(offset, result.offset))
-            for partition, (part, offset) in by_partition.items():
-                table.data.write_acked(partition, part, offset)
+            results = await asyncio.gather(*(sent for sent, _ in sends))
+            last: dict[int, int] = {}  # partition → offset of its last record
+            for result, (_, n) in zip(results, sends, strict=True):
+                offset = result.offset + n - 1  # a record batch's offset is its first record's
+                last[result.partition] = max(last.get(result.partition, -1), offset)
+            by_partition: dict[int, dict[str, bytes]] = {}
+            for key, value in changes.items():
+                by_partition.setdefault(self.partition_of(key), {})[key] = value
+            for partition, part in by_partition.items():
+                table.data.write_acked(partition, part, last[partition])
+
+    async def _produce(
+        self, producer: Any, topic: str, records: Sequence[OutRecord]
+    ) -> list[tuple[Any, int]]:
+        """Send (partition, key, value) records to `topic` in order: (future, records) each.
+
+        Under at_least_once a partition's records go out as record batches
+        (runtime/record_batches.py); under exactly_once, and where the partition is left to
+        aiokafka, one send each (the transaction manager groups them itself).
+        """
+        single = [] if self.batched else list(records)
+        shares: dict[int, list[tuple[bytes | None, bytes | None, Headers]]] = {}
+        if self.batched:
+            for partition, key, value in records:
+                if partition is None:
+                    single.append((partition, key, value))
+                else:
+                    shares.setdefault(partition, []).append((key, value, []))
+        sent = [(await producer.send(topic, k, v, p, None, None), 1) for p, k, v in single]
+        if shares:
+            plain = producer._ensure_producer()  # aiokafka's producer under Faust's
+            for partition, share in shares.items():
+                for batch in record_batches(share):
+                    future = await plain.send_batch(batch, topic, partition=partition)
+                    sent.append((future, batch.record_count()))
+        return sent
 
     def _done(self, agent: str, messages: Sequence[Any], fx: Effects, started: float) -> None:
         """Ack the batch's records (their offsets may be committed) and count it."""

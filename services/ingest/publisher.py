@@ -13,8 +13,8 @@ from functools import lru_cache
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from aiokafka.partitioner import DefaultPartitioner
-from aiokafka.producer.message_accumulator import BatchBuilder
 
+from runtime.record_batches import BATCH_BYTES, record_batches
 from schemas.events import Event, event_json
 from schemas.topics import RAW_EVENTS
 from services.ingest.rejections import KAFKA_UNAVAILABLE, Rejection
@@ -24,10 +24,7 @@ from services.settings import Settings
 log = logging.getLogger(__name__)
 
 
-# One record batch holds a request's share of a partition: the producer's own 16 KB batches would
-# cost a produce round trip each (one batch per partition in flight). Under the broker's 1 MB
-# message limit; a full batch starts the next one.
-BATCH_BYTES = 512 * 1024
+# One record batch holds a request's share of a partition (runtime/record_batches.py).
 # A share smaller than one of the producer's own batches (aiokafka's default max_batch_size) goes
 # through send(): it joins the batch other requests fill, where a batch of its own would wait a
 # round trip per request (single events, many small concurrent batches).
@@ -210,20 +207,7 @@ class Publisher:
                 sent = producer.send(topic, value, key, partition=partition, headers=extra)
                 futures.append(await sent)
             return
-        for batch in self._batches(records):
-            batch.close()  # complete: drained at once, not after the producer's linger
+        # what `create_batch()` builds for create_producer's settings (no compression, not
+        # transactional), but `batch_bytes` large
+        for batch in record_batches(records, self.batch_bytes):
             futures.append(await producer.send_batch(batch, topic, partition=partition))
-
-    def _batches(self, records: list[Record]) -> list[BatchBuilder]:
-        """Records in as few record batches as `batch_bytes` allows, in order."""
-        batches = [self._new_batch()]
-        for key, value, extra in records:
-            if batches[-1].append(timestamp=None, key=key, value=value, headers=extra) is None:
-                batches.append(self._new_batch())  # a new batch takes any first record
-                batches[-1].append(timestamp=None, key=key, value=value, headers=extra)
-        return batches
-
-    def _new_batch(self) -> BatchBuilder:
-        # What `create_batch()` builds for create_producer's settings (no compression, not
-        # transactional), but `batch_bytes` large.
-        return BatchBuilder(self.batch_bytes, 0)
