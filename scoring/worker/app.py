@@ -250,8 +250,8 @@ class ScoringWorker:
             )
             _guarded(lambda: decide(record, table, fx, now), record, fx, now)  # noqa: B023
         changes = {key: lead.encode() for key, lead in table.changed.items()}
-        await self._publish_then_store(fx, [(self.identities, changes)], generation)
-        self._done("identity", messages, fx, started)
+        stored = await self._publish_then_store(fx, [(self.identities, changes)], generation)
+        self._done("identity", messages, stored, fx, started)
 
     async def score_batch(self, messages: Sequence[Any]) -> None:
         """Scoring agent: lead inputs → lead states, scores, promotions, merges, nurture."""
@@ -270,13 +270,14 @@ class ScoringWorker:
         keys = {k: orjson.dumps(v) for k, v in tables.identities.changed.items()}
         nurtured = {k: v.encode() for k, v in tables.nurtured.changed.items()}
         writes = [(self.leads, states), (self.lead_identities, keys), (self.nurtured, nurtured)]
-        if await self._publish_then_store(fx, writes, generation):
+        stored = await self._publish_then_store(fx, writes, generation)
+        if stored:
             for lead_id, raw in states.items():
                 self._remember(lead_id, raw, leads.changed[lead_id])
             now_us = int(now.timestamp() * 1_000_000)
             for lead_id, keep in fx.schedule.items():
                 self.due.schedule(self.partition_of(lead_id), lead_id, now_us, keep)
-        self._done("score", messages, fx, started)
+        self._done("score", messages, stored, fx, started)
 
     async def _publish_then_store(
         self, fx: Effects, writes: list[tuple[Any, dict[str, bytes]]], generation: int
@@ -380,12 +381,21 @@ class ScoringWorker:
                     sent.append((future, batch.record_count()))
         return sent
 
-    def _done(self, agent: str, messages: Sequence[Any], fx: Effects, started: float) -> None:
-        """Ack the batch's records (their offsets may be committed) and count it."""
-        for message in messages:
-            self.processed[(message.topic, message.partition)] = message.offset + 1
-        if messages:
-            self.app.intakes[messages[0].topic].done(messages)
+    def _done(
+        self, agent: str, messages: Sequence[Any], stored: bool, fx: Effects, started: float
+    ) -> None:
+        """Ack a stored batch's records (their offsets may be committed) and count it.
+
+        A batch not stored (rebalanced mid-batch) is dropped unacked: its offsets are never
+        committed, so the partition's owner reads it again from the committed offset.
+        """
+        intake = self.app.intakes[messages[0].topic] if messages else None
+        if intake is not None and not stored:
+            intake.drop(messages)
+        elif intake is not None:
+            for message in messages:
+                self.processed[(message.topic, message.partition)] = message.offset + 1
+            intake.done(messages)
         telemetry.record(fx.counts, fx.scored_received_at)
         telemetry.BATCH.labels(agent).observe(time.perf_counter() - started)
         telemetry.BATCH_SIZE.labels(agent).observe(len(messages))

@@ -106,3 +106,9 @@ class Intake:
         ack = self.app.consumer.ack
         for message in batch:
             ack(message)
+
+    def drop(self, batch: Sequence[Any]) -> None:
+        """Forget a batch that was not stored: untracked and unacked, it is read again."""
+        unacked = self.app.consumer._unacked_messages  # what `track_message` added them to
+        for message in batch:
+            unacked.discard(message)

@@ -26,12 +26,15 @@ class Message:
 class Consumer:
     tracked: list[int] = field(default_factory=list)
     acked: list[int] = field(default_factory=list)
+    _unacked_messages: set[Message] = field(default_factory=set)  # as Faust's consumer keeps
 
     def track_message(self, message: Message) -> None:
         self.tracked.append(message.offset)
+        self._unacked_messages.add(message)
 
     def ack(self, message: Message) -> None:
         self.acked.append(message.offset)
+        self._unacked_messages.discard(message)
 
 
 @dataclass
@@ -86,6 +89,18 @@ async def test_done_acks_the_batch_in_order() -> None:
     intake.done(batch)
 
     assert app.consumer.acked == [7, 8]
+
+
+async def test_a_batch_not_stored_is_untracked_but_never_acked() -> None:
+    app, intake = _intake()
+    intake.put(Message(3))
+    intake.put(Message(4))
+    batch = await intake.take(within=0)
+    assert len(app.consumer._unacked_messages) == 2  # a rebalance would wait for them
+
+    intake.drop(batch)  # rebalanced mid-batch: the new owner reads them again
+
+    assert app.consumer.acked == [] and not app.consumer._unacked_messages
 
 
 async def test_records_of_an_older_generation_are_dropped_untracked() -> None:
