@@ -364,21 +364,21 @@ class ScoringWorker:
         (runtime/record_batches.py); under exactly_once, and where the partition is left to
         aiokafka, one send each (the transaction manager groups them itself).
         """
-        single = [] if self.batched else list(records)
+        if not self.batched:
+            return [(await producer.send(topic, k, v, p, None, None), 1) for p, k, v in records]
+        single: list[OutRecord] = []
         shares: dict[int, list[tuple[bytes | None, bytes | None, Headers]]] = {}
-        if self.batched:
-            for partition, key, value in records:
-                if partition is None:
-                    single.append((partition, key, value))
-                else:
-                    shares.setdefault(partition, []).append((key, value, []))
+        for partition, key, value in records:
+            if partition is None:
+                single.append((partition, key, value))
+            else:
+                shares.setdefault(partition, []).append((key, value, []))
         sent = [(await producer.send(topic, k, v, p, None, None), 1) for p, k, v in single]
-        if shares:
-            plain = producer._ensure_producer()  # aiokafka's producer under Faust's
-            for partition, share in shares.items():
-                for batch in record_batches(share):
-                    future = await plain.send_batch(batch, topic, partition=partition)
-                    sent.append((future, batch.record_count()))
+        plain = producer._ensure_producer()  # aiokafka's producer under Faust's
+        for partition, share in shares.items():
+            for batch in record_batches(share):
+                future = await plain.send_batch(batch, topic, partition=partition)
+                sent.append((future, batch.record_count()))
         return sent
 
     def _done(
@@ -389,10 +389,10 @@ class ScoringWorker:
         A batch not stored (rebalanced mid-batch) is dropped unacked: its offsets are never
         committed, so the partition's owner reads it again from the committed offset.
         """
-        intake = self.app.intakes[messages[0].topic] if messages else None
-        if intake is not None and not stored:
+        intake = self.app.intakes[messages[0].topic]  # an intake never hands over an empty batch
+        if not stored:
             intake.drop(messages)
-        elif intake is not None:
+        else:
             for message in messages:
                 self.processed[(message.topic, message.partition)] = message.offset + 1
             intake.done(messages)
