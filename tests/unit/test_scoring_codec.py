@@ -1,4 +1,4 @@
-"""The leads table codec: versioned msgpack, exact round trips, JSON values of the old code read."""
+"""The leads table codec: zstd msgpack behind a format byte, exact round trips, old formats read."""
 
 from __future__ import annotations
 
@@ -17,13 +17,15 @@ from schemas.outgoing import LeadsMerged
 from scoring.model.engine import merge, sweep, tombstone
 from scoring.model.rules import RuleSet, default_rules
 from scoring.model.state import LeadState, new_lead, replace, to_json
-from scoring.worker.codec import MSGPACK_V1, StateFormatError, decode, encode, is_merged
+from scoring.worker.codec import FORMAT_V2, StateFormatError, decode, encode, is_merged
 from tests.unit.scoring_factories import at, demo, download, fold, form, page, video
 from tests.unit.test_scoring_properties import PROPERTY_SETTINGS, RULE_SETS, events
 
 RULES = default_rules()
 # Written by the pydantic LeadState (before the codec) for `history()` below, byte for byte.
 LEGACY_JSON = (Path(__file__).parent / "legacy_lead_state.json").read_bytes()
+# Written by format 1 (the hand-packed msgpack before zstd) for `history()`, byte for byte.
+LEGACY_V1 = (Path(__file__).parent / "legacy_lead_state.v1.msgpack").read_bytes()
 
 
 def merge_of(survivor: str, merged: str, when: datetime) -> LeadsMerged:
@@ -68,17 +70,26 @@ def test_a_json_value_written_before_the_codec_is_read_as_the_same_state() -> No
     assert decode(encode(state)) == state
 
 
-def test_a_msgpack_value_written_before_reach_times_is_read_without_them() -> None:
+def test_a_format_1_value_is_read_as_the_same_state_and_rewritten_in_format_2() -> None:
     state = history()
-    body = msgspec.msgpack.decode(encode(state)[2:])
-    older = encode(state)[:2] + msgspec.msgpack.encode(body[:-1])  # no trailing reach times
-    assert decode(older) == replace(state, reached={})
+    assert LEGACY_V1[:2] == b"\x01\x00"
+    assert decode(LEGACY_V1) == state
+    assert to_json(decode(LEGACY_V1)) == to_json(state)
+    assert encode(decode(LEGACY_V1))[0] == FORMAT_V2
 
 
-def test_values_are_msgpack_behind_a_version_byte_and_much_smaller_than_json() -> None:
+def test_a_format_1_value_written_before_reach_times_is_read_without_them() -> None:
+    body = msgspec.msgpack.decode(LEGACY_V1[2:])
+    older = LEGACY_V1[:2] + msgspec.msgpack.encode(body[:-1])  # no trailing reach times
+    assert decode(older) == replace(history(), reached={})
+
+
+def test_values_are_zstd_frames_behind_a_format_byte_and_much_smaller_than_json() -> None:
     value = encode(history())
-    assert value[0] == MSGPACK_V1
+    assert value[:2] == b"\x02\x00"
+    assert value[2:6] == b"\x28\xb5\x2f\xfd"  # zstd's frame magic number
     assert len(value) * 3 < len(LEGACY_JSON)
+    assert len(value) <= len(LEGACY_V1)
 
 
 def test_a_typical_lead_of_twenty_events_with_uuid_ids_fits_in_a_kilobyte() -> None:
@@ -101,10 +112,22 @@ def test_a_tombstone_is_told_from_a_live_lead_without_decoding_in_either_format(
     live, gone = history(), tombstone(history(), "lead_z")
     assert not is_merged(encode(live)) and not is_merged(LEGACY_JSON)
     assert is_merged(encode(gone)) and is_merged(to_json(gone))
+    assert not is_merged(LEGACY_V1) and is_merged(b"\x01\x01" + LEGACY_V1[2:])
     assert decode(encode(gone)) == gone
 
 
-@pytest.mark.parametrize("value", [b"", b"\x02\x90", b"\x01\x00\xc1", b"\x01\x00\x92\x01", b"[1]"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        b"",
+        b"\x03\x00",  # a format this code does not know (a newer writer)
+        b"\x02\x00\x28\xb5\x2f\xfd\x00",  # a broken zstd frame
+        b"\x02\x00" + msgspec.msgpack.encode({"lead_id": 1}),  # not zstd at all
+        b"\x01\x00\xc1",
+        b"\x01\x00\x92\x01",
+        b"[1]",
+    ],
+)
 def test_a_value_in_no_known_format_is_a_state_format_error(value: bytes) -> None:
     with pytest.raises(StateFormatError):
         decode(value)
