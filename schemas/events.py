@@ -55,6 +55,17 @@ class Contract(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+# `Identities.keys()` order around the WeChat openid: (key kind, field), strongest first.
+_STRONGER_KEYS = (
+    ("crm", "crm_lead_id"),
+    ("user", "user_id"),
+    ("phone", "phone_hash"),
+    ("email", "email_hash"),
+    ("wx_union", "wechat_unionid"),
+)
+_WEAKER_KEYS = (("ad_lead", "ad_lead_id"), ("ad_click", "ad_click_id"), ("anon", "anonymous_id"))
+
+
 class Identities(Contract):
     """Every identifier an event may carry; email and phone only as keyed hashes."""
 
@@ -71,21 +82,12 @@ class Identities(Contract):
 
     def keys(self) -> list[str]:
         """Identity keys as `kind:value`, strongest first (WeChat openids scoped by app)."""
-        pairs: list[tuple[str, str | None]] = [
-            ("crm", self.crm_lead_id),
-            ("user", self.user_id),
-            ("phone", self.phone_hash),
-            ("email", self.email_hash),
-            ("wx_union", self.wechat_unionid),
-            (
-                "wx_open",
-                f"{self.wechat_appid or '-'}/{self.wechat_openid}" if self.wechat_openid else None,
-            ),
-            ("ad_lead", self.ad_lead_id),
-            ("ad_click", self.ad_click_id),
-            ("anon", self.anonymous_id),
-        ]
-        return [f"{kind}:{value}" for kind, value in pairs if value]
+        fields = self.__dict__  # called for every event, twice: plain lookups, no list of pairs
+        keys = [f"{kind}:{fields[name]}" for kind, name in _STRONGER_KEYS if fields[name]]
+        if fields["wechat_openid"]:
+            keys.append(f"wx_open:{fields['wechat_appid'] or '-'}/{fields['wechat_openid']}")
+        keys += [f"{kind}:{fields[name]}" for kind, name in _WEAKER_KEYS if fields[name]]
+        return keys
 
     def strongest(self) -> str | None:
         """The strongest identity key, used as the Kafka key of raw events."""

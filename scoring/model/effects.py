@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Generic, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 from schemas.outgoing import (
     DeadLetter,
@@ -35,8 +35,7 @@ class Out(StrEnum):
     DEAD_LETTERS = "dead_letters"
 
 
-@dataclass(frozen=True, slots=True)
-class Send:
+class Send(NamedTuple):  # a tuple: built for every message, 2.5x cheaper than a frozen dataclass
     """One message to publish; `partition` only for messages addressed to a partition (sweeps)."""
 
     out: Out

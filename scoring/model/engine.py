@@ -46,12 +46,16 @@ class Admission(StrEnum):
 
 def admit(state: LeadState, event: Event, rules: RuleSet) -> Admission:
     """Decide whether an event will be scored (also what an adapter counts in its metrics)."""
+    return _admit(state, event, event_us(event), rules)
+
+
+def _admit(state: LeadState, event: Event, at_us: int, rules: RuleSet) -> Admission:
     if state.merged_into is not None:
         return Admission.MERGED
     if event.event_id in state.seen:
         return Admission.DUPLICATE
     watermark = state.watermark_us(rules.limits.max_lateness_days)
-    if watermark is not None and event_us(event) <= watermark:
+    if watermark is not None and at_us <= watermark:
         return Admission.TOO_LATE
     match event:
         case CommunicationLoggedEvent(properties=properties) if not properties.is_effective:
@@ -70,10 +74,10 @@ def admit_and_apply(
     state: LeadState, event: Event, rules: RuleSet
 ) -> tuple[Admission, LeadState, list[Emitted]]:
     """`admit`, then `apply` if accepted, deciding admission once (what the scoring agent asks)."""
-    admission = admit(state, event, rules)
+    at_us = event_us(event)
+    admission = _admit(state, event, at_us, rules)
     if admission is not Admission.ACCEPTED:
         return admission, state, []
-    at_us = event_us(event)
     matched = rules.matching(event.type, event.properties)
     accepted = accept(state, event, at_us, matched, rules)
     evaluated = evaluate(accepted, rules)  # pruning changes no count: settle's evaluation too

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
@@ -41,19 +42,21 @@ from schemas.outgoing import LeadsMerged
 from scoring.model.clock import to_us
 
 
-class Hop(BaseModel):
+# Hop and Step are built for every identity key of every event: slotted dataclasses, half the
+# cost of a pydantic model; pydantic still checks a Hop inside an IdentityHop (extra forbidden).
+@dataclass(frozen=True, slots=True)
+class Hop:
     """An event's lead so far while it visits its identity keys; `is_materialized` once stored."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    __pydantic_config__ = ConfigDict(extra="forbid")
 
     lead_id: str
     is_materialized: bool = False
 
 
-class Step(BaseModel):
+@dataclass(frozen=True, slots=True)
+class Step:
     """The outcome at one identity key: the hop to carry on, the key's new lead, any merge."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     hop: Hop
     assignment: str | None = None
@@ -92,9 +95,11 @@ def merge_event(survivor: str, merged: str, key: str, event_id: str, at: datetim
     )
 
 
-def start(event: Event) -> Hop:
-    """The lead an event would create: born at its time, from its strongest key."""
-    key = event.identities.strongest() or f"event:{event.event_id}"
+def start(event: Event, keys: list[str] | None = None) -> Hop:
+    """The lead an event would create: born at its time, from its strongest key (`keys`: its
+    `identities.keys()`, when the caller has them)."""
+    keys = event.identities.keys() if keys is None else keys
+    key = keys[0] if keys else f"event:{event.event_id}"
     return Hop(lead_id=lead_id_for(key, event.occurred_at))
 
 

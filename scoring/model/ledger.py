@@ -134,10 +134,14 @@ def _recent(
     dropped: set[tuple[str, str]],
     limit: int,
 ) -> tuple[Contribution, ...]:
-    kept = [c for c in recent if (c.event_id, c.rule_id) not in dropped]
+    """`recent` (newest first, as every state keeps it) without `dropped`, with `added` in place."""
+    kept = [c for c in recent if (c.event_id, c.rule_id) not in dropped] if dropped else [*recent]
     if added is not None and added.points != 0:
-        kept.append(added)
-    kept.sort(key=_NEWEST, reverse=True)
+        if not kept or _NEWEST(added) > _NEWEST(kept[0]):
+            kept.insert(0, added)  # the usual case, the lead's newest event: no sort
+        else:
+            kept.append(added)
+            kept.sort(key=_NEWEST, reverse=True)
     return tuple(kept[:limit])
 
 
