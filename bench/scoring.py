@@ -131,7 +131,7 @@ def decide_only(events: list[Event]) -> tuple[float, dict[str, LeadState]]:
 
 
 def state_bytes(leads: dict[str, LeadState]) -> tuple[float, float]:
-    """Mean table value size per lead: the packed codec, and the JSON the table held before."""
+    """Mean table value size per lead: the table's codec, and the JSON the table held before."""
     packed = statistics.mean(len(codec.encode(state)) for state in leads.values())
     return packed, statistics.mean(len(to_json(state)) for state in leads.values())
 
@@ -149,13 +149,15 @@ def pure_part(per_lead: int) -> list[str]:
         gc.unfreeze()
         gc.set_threshold(*before)
     packed, json = state_bytes(decide_only(events)[1])
+    random_ids = [e.model_copy(update={"event_id": str(uuid.uuid4())}) for e in events]
+    with_uuids, _ = state_bytes(decide_only(random_ids)[1])
     label = f"{leads:,} leads × {per_lead} events"
     return [
         f"| pure decisions alone (resolve + fold), µs/event, {label}, best of 3, CPython's "
         f"default collector / the worker's / ratio | {default_us:.1f} / {decide_us:.1f} / "
         f"{decide_us / default_us:.2f} |",
-        f"| lead state, bytes per lead, msgpack table value / as JSON, {label} "
-        f"| {packed:,.0f} / {json:,.0f} |",
+        f"| lead state, bytes per lead, table value (bench ids / random UUID ids) / as JSON, "
+        f"{label} | {packed:,.0f} / {with_uuids:,.0f} / {json:,.0f} |",
     ]
 
 
