@@ -33,6 +33,9 @@ _DICTIONARY = zstandard.ZstdCompressionDict(DICTIONARY_PATH.read_bytes())
 _DICTIONARY.precompute_compress(level=LEVEL)
 _ENCODER = msgspec.msgpack.Encoder()
 _DECODER = msgspec.msgpack.Decoder(LeadState)
+# A frame says how large it unpacks; a lead is a few kB (`max_seen_events` bounds it), so a value
+# claiming more is not one of ours and is refused before anything is allocated for it.
+MAX_STATE_BYTES = 16 * 2**20
 
 
 class StateFormatError(ValueError):
@@ -70,7 +73,11 @@ def decode(data: bytes) -> LeadState:
     marker = data[:1]
     try:
         if marker == b"\x02":
-            return _DECODER.decode(_zstd.decompress(memoryview(data)[2:]))
+            frame = memoryview(data)[2:]
+            size = zstandard.frame_content_size(frame)
+            if not 0 <= size <= MAX_STATE_BYTES:  # -1: a frame that does not say
+                raise StateFormatError(f"not a lead state: a frame of {size} bytes")
+            return _DECODER.decode(_zstd.decompress(frame))
         if marker == b"\x01":
             return decode_v1(memoryview(data)[2:])
         if marker == b"{":

@@ -123,6 +123,8 @@ def test_a_tombstone_is_told_from_a_live_lead_without_decoding_in_either_format(
         b"\x03\x00",  # a format this code does not know (a newer writer)
         b"\x02\x00\x28\xb5\x2f\xfd\x00",  # a broken zstd frame
         b"\x02\x00" + msgspec.msgpack.encode({"lead_id": 1}),  # not zstd at all
+        # a frame claiming to unpack to 1 TiB: refused before anything is allocated
+        b"\x02\x00\x28\xb5\x2f\xfd\xe0" + (2**40).to_bytes(8, "little") + b"\x01\x00\x00",
         b"\x01\x00\xc1",
         b"\x01\x00\x92\x01",
         b"[1]",
