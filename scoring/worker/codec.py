@@ -4,10 +4,11 @@ Format: one marker byte, then the body. `0x02` (format 2, what this code writes)
 byte that says whether the lead was merged away (1) or not (0), so the sweep index can be seeded
 without decoding, then one zstd frame of the state's msgpack (msgspec's own layout, a map of the
 fields, so a field added with a default reads from older values), compressed with the dictionary
-`state-v2.zdict` beside this file. Both steps run in C: the hand-packed format 1 took 30-60 µs to
-write and 30-70 µs to read a lead in Python, format 2 takes 9-22 and 7-19, at much the same size
-(docs/benchmarks.md). `0x01` is format 1 (scoring/worker/codec_v1.py) and `{` a JSON document
-(`scoring.model.state.to_json`, what the table held before any codec): both are still read.
+`state-v2.zdict` beside this file. Both steps run in C: the hand-packed format 1 took 27-86 µs to
+write and 28-71 µs to read a lead of 1-20 events in Python, format 2 takes 10-25 and 7-22, at
+much the same size (docs/benchmarks.md). `0x01` is format 1 (scoring/worker/codec_v1.py) and
+`{` a JSON document (`scoring.model.state.to_json`, what the table held before any codec): both
+are still read.
 
 The dictionary is part of format 2: a value can only be read with the bytes it was written with,
 so a better dictionary is a new marker byte, never a new `state-v2.zdict`
