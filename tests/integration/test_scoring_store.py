@@ -1,15 +1,19 @@
-"""The RocksDB table store: a worker killed and restarted recovers its leads from its own disk."""
+"""The RocksDB table store: a worker killed and restarted recovers its leads from its own disk;
+a worker without one recovers from the changelog, whatever format older code wrote it in."""
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import rocksdict
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from scoring.model.replay import Replay
 from scoring.model.rules import default_rules
+from scoring.model.state import to_json
+from scoring.worker import codec
 from scoring.worker.topics import app_id
 from services.settings import Settings
 from tests.integration.scoring_fixtures import (  # noqa: F401 (fixtures)
@@ -79,6 +83,72 @@ async def test_a_killed_worker_restarts_from_its_rocksdb_store_with_the_same_sco
     after = {lead: worker.score(lead).json() for lead in finals}
     assert after == before  # score, tier, breakdown, recent events, identities
     # and the recovered states go on from where they were
+    async with OutputReader(scoring_settings) as reader:
+        await produce(scoring_settings, [event for trail in trails for event in trail[6:]])
+        reference = Replay(default_rules()).feed_all(await read_raw(scoring_settings))
+        finals = {lead: state.score for lead, state in reference.survivors().items()}
+        await reader.until(lambda o: not scores_off(o, finals), timeout=90)
+
+
+async def _latest_lead_values(settings: Settings) -> dict[bytes, tuple[int, bytes | None]]:
+    """Each key's last record in the leads changelog: (partition, value)."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        topic = f"{app_id(settings.topic_prefix)}-leads-changelog"
+        tps = [TopicPartition(topic, p) for p in range(settings.topic_partitions)]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        ends = await consumer.end_offsets(tps)
+        latest: dict[bytes, tuple[int, bytes | None]] = {}
+        remaining = {tp for tp in tps if ends[tp] > 0}
+        while remaining:
+            for tp, batch in (await consumer.getmany(timeout_ms=500)).items():
+                latest |= {record.key: (tp.partition, record.value) for record in batch}
+                if batch and batch[-1].offset + 1 >= ends[tp]:
+                    remaining.discard(tp)
+        return latest
+    finally:
+        await consumer.stop()
+
+
+async def test_a_new_worker_goes_on_from_lead_states_older_code_wrote_as_json(
+    scoring_settings: Settings,  # noqa: F811
+    worker: WorkerProcess,  # noqa: F811
+) -> None:
+    """An upgrade: the leads changelog's latest values are the JSON the table held before any
+    codec, and the worker has no local store (a new pod): it recovers them, answers the same and
+    goes on scoring (the unit tests read a format 1 value the same way)."""
+    start = datetime.now(UTC) - timedelta(hours=1)
+    trails = [journey(f"json-{n}", start + timedelta(seconds=n)) for n in range(LEADS)]
+    worker.start()
+    async with OutputReader(scoring_settings) as reader:
+        await produce(scoring_settings, [event for trail in trails for event in trail[:6]])
+        reference = Replay(default_rules()).feed_all(await read_raw(scoring_settings))
+        finals = {lead: state.score for lead, state in reference.survivors().items()}
+        await reader.until(lambda o: not scores_off(o, finals), timeout=90)
+    before = {lead: worker.score(lead).json() for lead in finals}
+    worker.kill()
+
+    topic = f"{app_id(scoring_settings.topic_prefix)}-leads-changelog"
+    producer = AIOKafkaProducer(bootstrap_servers=scoring_settings.kafka_bootstrap)
+    await producer.start()
+    rewritten = 0
+    try:
+        for key, (partition, value) in (await _latest_lead_values(scoring_settings)).items():
+            if value is not None and value[:1] == bytes((codec.FORMAT_V2,)):
+                legacy = to_json(codec.decode(value))
+                await producer.send_and_wait(topic, legacy, key=key, partition=partition)
+                rewritten += 1
+    finally:
+        await producer.stop()
+    assert rewritten >= len(finals)
+    shutil.rmtree(worker.log.with_suffix(".data"))
+
+    worker.start()
+    assert {lead: worker.score(lead).json() for lead in finals} == before
     async with OutputReader(scoring_settings) as reader:
         await produce(scoring_settings, [event for trail in trails for event in trail[6:]])
         reference = Replay(default_rules()).feed_all(await read_raw(scoring_settings))
