@@ -81,7 +81,7 @@ LEAD_INPUT: TypeAdapter[LeadInput] = TypeAdapter(LeadInput)
 
 def encode(message: IdentityHop | LeadInput) -> bytes:
     """JSON bytes of an internal message."""
-    return message.model_dump_json(exclude_none=True).encode()
+    return message.__pydantic_serializer__.to_json(message, exclude_none=True)  # bytes: no str
 
 
 def decode_input(value: bytes) -> LeadInput:
