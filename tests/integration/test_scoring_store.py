@@ -6,10 +6,12 @@ from __future__ import annotations
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import rocksdict
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from schemas.events import Event
 from scoring.model.replay import Replay
 from scoring.model.rules import default_rules
 from scoring.model.state import to_json
@@ -59,20 +61,35 @@ def _stored_offsets(data: Path) -> dict[int, int]:
     return found
 
 
+async def _scored(settings: Settings, events: list[Event]) -> dict[str, float]:
+    """Publish the events and wait until the worker's scores are the replay of the whole log."""
+    async with OutputReader(settings) as reader:
+        await produce(settings, events)
+        reference = Replay(default_rules()).feed_all(await read_raw(settings))
+        finals = {lead: state.score for lead, state in reference.survivors().items()}
+        await reader.until(lambda o: not scores_off(o, finals), timeout=90)
+    return finals
+
+
+async def _scored_then_killed(
+    settings: Settings, process: WorkerProcess, name: str
+) -> tuple[list[list[Event]], dict[str, Any]]:
+    """`LEADS` journeys whose first six events a started worker scored before a SIGKILL: the
+    journeys, and every lead's score answer just before the kill."""
+    start = datetime.now(UTC) - timedelta(hours=1)
+    trails = [journey(f"{name}-{n}", start + timedelta(seconds=n)) for n in range(LEADS)]
+    process.start()
+    finals = await _scored(settings, [e for trail in trails for e in trail[:6]])
+    before = {lead: process.score(lead).json() for lead in finals}
+    process.kill()
+    return trails, before
+
+
 async def test_a_killed_worker_restarts_from_its_rocksdb_store_with_the_same_scores(
     scoring_settings: Settings,  # noqa: F811
     worker: WorkerProcess,  # noqa: F811
 ) -> None:
-    start = datetime.now(UTC) - timedelta(hours=1)
-    trails = [journey(f"store-{n}", start + timedelta(seconds=n)) for n in range(LEADS)]
-    worker.start()
-    async with OutputReader(scoring_settings) as reader:
-        await produce(scoring_settings, [event for trail in trails for event in trail[:6]])
-        reference = Replay(default_rules()).feed_all(await read_raw(scoring_settings))
-        finals = {lead: state.score for lead, state in reference.survivors().items()}
-        await reader.until(lambda o: not scores_off(o, finals), timeout=90)
-    before = {lead: worker.score(lead).json() for lead in finals}
-    worker.kill()
+    trails, before = await _scored_then_killed(scoring_settings, worker, "store")
 
     # every change is on disk with its changelog offset: a restart reads no changelog record
     ends = await _changelog_ends(scoring_settings)
@@ -80,14 +97,10 @@ async def test_a_killed_worker_restarts_from_its_rocksdb_store_with_the_same_sco
     assert stored == {p: end - 1 for p, end in ends.items() if end > 0}
 
     worker.start()
-    after = {lead: worker.score(lead).json() for lead in finals}
+    after = {lead: worker.score(lead).json() for lead in before}
     assert after == before  # score, tier, breakdown, recent events, identities
     # and the recovered states go on from where they were
-    async with OutputReader(scoring_settings) as reader:
-        await produce(scoring_settings, [event for trail in trails for event in trail[6:]])
-        reference = Replay(default_rules()).feed_all(await read_raw(scoring_settings))
-        finals = {lead: state.score for lead, state in reference.survivors().items()}
-        await reader.until(lambda o: not scores_off(o, finals), timeout=90)
+    await _scored(scoring_settings, [e for trail in trails for e in trail[6:]])
 
 
 async def _latest_lead_values(settings: Settings) -> dict[bytes, tuple[int, bytes | None]]:
@@ -121,16 +134,7 @@ async def test_a_new_worker_goes_on_from_lead_states_older_code_wrote_as_json(
     """An upgrade: the leads changelog's latest values are the JSON the table held before any
     codec, and the worker has no local store (a new pod): it recovers them, answers the same and
     goes on scoring (the unit tests read a format 1 value the same way)."""
-    start = datetime.now(UTC) - timedelta(hours=1)
-    trails = [journey(f"json-{n}", start + timedelta(seconds=n)) for n in range(LEADS)]
-    worker.start()
-    async with OutputReader(scoring_settings) as reader:
-        await produce(scoring_settings, [event for trail in trails for event in trail[:6]])
-        reference = Replay(default_rules()).feed_all(await read_raw(scoring_settings))
-        finals = {lead: state.score for lead, state in reference.survivors().items()}
-        await reader.until(lambda o: not scores_off(o, finals), timeout=90)
-    before = {lead: worker.score(lead).json() for lead in finals}
-    worker.kill()
+    trails, before = await _scored_then_killed(scoring_settings, worker, "json")
 
     topic = f"{app_id(scoring_settings.topic_prefix)}-leads-changelog"
     producer = AIOKafkaProducer(bootstrap_servers=scoring_settings.kafka_bootstrap)
@@ -144,13 +148,9 @@ async def test_a_new_worker_goes_on_from_lead_states_older_code_wrote_as_json(
                 rewritten += 1
     finally:
         await producer.stop()
-    assert rewritten >= len(finals)
+    assert rewritten >= len(before)
     shutil.rmtree(worker.log.with_suffix(".data"))
 
     worker.start()
-    assert {lead: worker.score(lead).json() for lead in finals} == before
-    async with OutputReader(scoring_settings) as reader:
-        await produce(scoring_settings, [event for trail in trails for event in trail[6:]])
-        reference = Replay(default_rules()).feed_all(await read_raw(scoring_settings))
-        finals = {lead: state.score for lead, state in reference.survivors().items()}
-        await reader.until(lambda o: not scores_off(o, finals), timeout=90)
+    assert {lead: worker.score(lead).json() for lead in before} == before
+    await _scored(scoring_settings, [e for trail in trails for e in trail[6:]])
