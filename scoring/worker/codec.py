@@ -77,7 +77,7 @@ def decode(data: bytes) -> LeadState:
             frame = memoryview(data)[2:]
             size = zstandard.frame_content_size(frame)
             if not 0 <= size <= MAX_STATE_BYTES:  # -1: a frame that does not say
-                raise StateFormatError(f"not a lead state: a frame of {size} bytes")
+                raise ValueError(f"a frame of {size} bytes")  # made a StateFormatError below
             return _DECODER.decode(_zstd.decompress(frame))
         if marker == b"\x01":
             return decode_v1(memoryview(data)[2:])

@@ -27,6 +27,7 @@ from tests.integration.scoring_fixtures import (  # noqa: F401 (fixtures)
     scoring_settings,
     worker,
 )
+from tests.support.kafka import read_topic
 from tests.support.scoring_outputs import OutputReader
 
 LEADS = 30
@@ -103,30 +104,6 @@ async def test_a_killed_worker_restarts_from_its_rocksdb_store_with_the_same_sco
     await _scored(scoring_settings, [e for trail in trails for e in trail[6:]])
 
 
-async def _latest_lead_values(settings: Settings) -> dict[bytes, tuple[int, bytes | None]]:
-    """Each key's last record in the leads changelog: (partition, value)."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False
-    )
-    await consumer.start()
-    try:
-        topic = f"{app_id(settings.topic_prefix)}-leads-changelog"
-        tps = [TopicPartition(topic, p) for p in range(settings.topic_partitions)]
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
-        ends = await consumer.end_offsets(tps)
-        latest: dict[bytes, tuple[int, bytes | None]] = {}
-        remaining = {tp for tp in tps if ends[tp] > 0}
-        while remaining:
-            for tp, batch in (await consumer.getmany(timeout_ms=500)).items():
-                latest |= {record.key: (tp.partition, record.value) for record in batch}
-                if batch and batch[-1].offset + 1 >= ends[tp]:
-                    remaining.discard(tp)
-        return latest
-    finally:
-        await consumer.stop()
-
-
 async def test_a_new_worker_goes_on_from_lead_states_older_code_wrote_as_json(
     scoring_settings: Settings,  # noqa: F811
     worker: WorkerProcess,  # noqa: F811
@@ -137,14 +114,15 @@ async def test_a_new_worker_goes_on_from_lead_states_older_code_wrote_as_json(
     trails, before = await _scored_then_killed(scoring_settings, worker, "json")
 
     topic = f"{app_id(scoring_settings.topic_prefix)}-leads-changelog"
+    latest = dict(await read_topic(scoring_settings, topic))  # each key's last value
     producer = AIOKafkaProducer(bootstrap_servers=scoring_settings.kafka_bootstrap)
     await producer.start()
     rewritten = 0
     try:
-        for key, (partition, value) in (await _latest_lead_values(scoring_settings)).items():
+        for key, value in latest.items():
             if value is not None and value[:1] == bytes((codec.FORMAT_V2,)):
-                legacy = to_json(codec.decode(value))
-                await producer.send_and_wait(topic, legacy, key=key, partition=partition)
+                # keyed alone: the producer's murmur2 partition is the table's (docs/scoring.md)
+                await producer.send_and_wait(topic, to_json(codec.decode(value)), key=key)
                 rewritten += 1
     finally:
         await producer.stop()

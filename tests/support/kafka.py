@@ -21,8 +21,10 @@ async def partitions(settings: Settings, topics: list[str]) -> list[TopicPartiti
 
 
 async def read_topic(settings: Settings, suffix_spec: Any = ALERTS) -> list[tuple[bytes, Any]]:
-    """Every (key, value) on a topic now, from the beginning to the current end."""
-    tps = await partitions(settings, [suffix_spec.name(settings.topic_prefix)])
+    """Every (key, value) on a topic now, from the beginning to the current end, each partition
+    in order (`suffix_spec`: a topic spec of `schemas.topics`, or a topic's whole name)."""
+    name = suffix_spec if isinstance(suffix_spec, str) else suffix_spec.name(settings.topic_prefix)
+    tps = await partitions(settings, [name])
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap)
     await consumer.start()
     try:
