@@ -60,8 +60,18 @@ async def run_concurrently(jobs: list[Callable[[], Awaitable[None]]], concurrenc
     return time.perf_counter() - started
 
 
-async def bare_producer(settings: Settings, events: int, batch: int, concurrency: int) -> float:
-    """Events/s of aiokafka alone: the same bytes, keys, headers and producer settings."""
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (Linux `/proc/<pid>/stat`)."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        fields = stat.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def bare_producer(
+    settings: Settings, events: int, batch: int, concurrency: int
+) -> tuple[float, float]:
+    """Events/s of aiokafka alone (the same bytes, keys, headers and producer settings), and the
+    CPU µs an event it cost this process."""
     stamp = Stamp(datetime.now(UTC), "bench", PiiHasher(settings.pii_hmac_secret))
     records = []
     for index in range(events):
@@ -84,10 +94,12 @@ async def bare_producer(settings: Settings, events: int, batch: int, concurrency
             return send
 
         chunks = [records[i : i + batch] for i in range(0, events, batch)]
+        cpu = time.process_time()
         seconds = await run_concurrently([job(chunk) for chunk in chunks], concurrency)
+        cpu = time.process_time() - cpu
     finally:
         await producer.stop()
-    return events / seconds
+    return events / seconds, cpu / events * 1e6
 
 
 class Connection:
@@ -121,13 +133,14 @@ class Connection:
         self.writer.close()
 
 
-async def http_batches(port: int, events: int, batch: int, concurrency: int) -> float:
-    """Events/s through POST /v1/events/batch (every answer must be 200)."""
+async def http_batches(ports: list[int], events: int, batch: int, concurrency: int) -> float:
+    """Events/s through POST /v1/events/batch (every answer must be 200); the connections take
+    the service's ports (its replicas) in turn."""
     bodies = [
         json.dumps({"events": [sample_event(i) for i in range(s, min(s + batch, events))]}).encode()
         for s in range(0, events, batch)
     ]
-    connections = [await Connection.open(port) for _ in range(concurrency)]
+    connections = [await Connection.open(ports[i % len(ports)]) for i in range(concurrency)]
 
     async def worker(connection: Connection) -> None:
         while bodies:
@@ -214,6 +227,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--singles", type=int, default=5_000)
     parser.add_argument("--single-concurrency", type=int, default=16)
     parser.add_argument("--port", type=int, default=18_000)
+    parser.add_argument(
+        "--replicas", type=int, default=1, help="ingest processes (ports --port, --port + 1, …)"
+    )
     args = parser.parse_args(argv)
 
     base = Settings()
@@ -221,16 +237,22 @@ def main(argv: list[str]) -> int:
     prefix = f"bench.{uuid.uuid4().hex[:8]}."
     ensure_topics(base.kafka_bootstrap, ALL_TOPICS, prefix, base.topic_partitions, 1)
     settings = base.model_copy(update={"topic_prefix": prefix})
-    bare = asyncio.run(bare_producer(settings, args.events, args.batch, args.concurrency))
-    server = start_server(settings, args.port)
+    bare, bare_us = asyncio.run(bare_producer(settings, args.events, args.batch, args.concurrency))
+    ports = [args.port + index for index in range(args.replicas)]
+    servers = [start_server(settings, port) for port in ports]
     try:
-        port = args.port
-        asyncio.run(http_batches(port, min(args.events, 5_000), args.batch, args.concurrency))
-        batched = asyncio.run(http_batches(port, args.events, args.batch, args.concurrency))
-        singles, latencies = asyncio.run(http_singles(port, args.singles, args.single_concurrency))
+        asyncio.run(http_batches(ports, min(args.events, 5_000), args.batch, args.concurrency))
+        cpu = sum(cpu_seconds(server.pid) for server in servers)
+        batched = asyncio.run(http_batches(ports, args.events, args.batch, args.concurrency))
+        service_us = (sum(cpu_seconds(s.pid) for s in servers) - cpu) / args.events * 1e6
+        singles, latencies = asyncio.run(
+            http_singles(ports[0], args.singles, args.single_concurrency)
+        )
     finally:
-        server.terminate()
-        server.wait(timeout=20)
+        for server in servers:
+            server.terminate()
+        for server in servers:
+            server.wait(timeout=20)
         drop_topics(settings.kafka_bootstrap, prefix)
     p99 = statistics.quantiles(latencies, n=100)[98] * 1000
     p50 = statistics.median(latencies) * 1000
@@ -240,8 +262,13 @@ def main(argv: list[str]) -> int:
         f"| bare aiokafka loop, events/s (batches of {args.batch}, {args.concurrency} in flight) "
         f"| {bare:,.0f} |"
     )
-    print(f"| POST /v1/events/batch, events/s (same batching) | {batched:,.0f} |")
+    replicas = f", {args.replicas} ingest processes" if args.replicas > 1 else ""
+    print(f"| POST /v1/events/batch, events/s (same batching{replicas}) | {batched:,.0f} |")
     print(f"| ratio ingest / bare producer | {batched / bare:.2f} |")
+    print(
+        f"| CPU µs an event: bare loop (its process) / ingest service (batch phase) / ratio | "
+        f"{bare_us:.1f} / {service_us:.1f} / {bare_us / service_us:.2f} |"
+    )
     print(f"| POST /v1/events, requests/s ({args.single_concurrency} in flight) | {singles:,.0f} |")
     print(f"| accept latency p50 / p99, ms | {p50:.1f} / {p99:.1f} |")
     return 0

@@ -1,4 +1,4 @@
-"""The garbage collector's settings for a long-running stream worker.
+"""The garbage collector's settings for a long-running stream worker (and the ingest service).
 
 A worker allocates a handful of short-lived objects per record (parsed events, effects, the
 messages it sends), almost none of them in reference cycles, and holds many long-lived ones
