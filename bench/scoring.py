@@ -26,7 +26,8 @@ from runtime.kafka_admin import wait_for_broker
 from schemas.events import Event, event_json, parse_event
 from schemas.topics import PROMOTIONS, RAW_EVENTS
 from scoring.model.decider import Folder, Tables
-from scoring.model.effects import Effects, Overlay
+from scoring.model.effects import Effects, Out, Overlay
+from scoring.model.messages import Handoff
 from scoring.model.resolving import Record, Resolver
 from scoring.model.rules import default_rules
 from scoring.model.state import LeadState, to_json
@@ -109,23 +110,30 @@ async def bare_consume(settings: Settings, expected: int) -> float:
 def decide_only(events: list[Event]) -> tuple[float, dict[str, LeadState]]:
     """µs per event of the pure decisions alone (resolve + fold), tables in dicts, one partition.
 
-    The raw records are encoded before the clock starts (the worker is handed bytes too); the
-    clock is the process's CPU time, so other work on a shared machine does not count.
+    Batches as the worker's agents take them (`scoring_batch_size` records, one `Effects` and one
+    table `Overlay` a batch, a `Handoff` shared by both): a batch of raw events is resolved, then
+    the lead inputs it sent are folded. The raw records are encoded before the clock starts (the
+    worker is handed bytes too); the clock is the process's CPU time, so other work on a shared
+    machine does not count.
     """
-    resolver = Resolver(lambda key: 0)
-    folder = Folder(default_rules(), sweep_min_change=1.0, nurture=True)
+    handoff = Handoff()  # as the worker wires them
+    resolver = Resolver(lambda key: 0, handoff)
+    folder = Folder(default_rules(), sweep_min_change=1.0, nurture=True, handoff=handoff)
     identities: dict[str, str] = {}
     leads: dict[str, LeadState] = {}
     raws = [Record("raw", 0, 0, event_json(event)) for event in events]
-    now = datetime.now(UTC)
+    size, now = Settings().scoring_batch_size, datetime.now(UTC)
     started = time.process_time()
-    for raw in raws:
+    for start in range(0, len(raws), size):
         fx, table = Effects(), Overlay(identities.get)
-        resolver.on_raw(raw, table, fx, now)
+        for raw in raws[start : start + size]:
+            resolver.on_raw(raw, table, fx, now)
         identities |= table.changed
-        score = fx.sends[-1]
         tables = Tables(Overlay(leads.get), Overlay({}.get), Overlay({}.get))
-        folder.on_input(Record("in", 0, 0, score.value), tables, Effects(), now)
+        folded = Effects()
+        for send in fx.sends:
+            if send.out is Out.LEAD_INPUTS:
+                folder.on_input(Record("in", 0, 0, send.value), tables, folded, now)
         leads |= tables.leads.changed
     return (time.process_time() - started) / len(events) * 1e6, leads
 

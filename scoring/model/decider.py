@@ -11,6 +11,7 @@ from datetime import datetime
 
 from pydantic import ValidationError
 
+from schemas.events import Event
 from schemas.outgoing import LeadDemoted, LeadPromoted, LeadsMerged, PersonErased, Tier
 from scoring.model.clock import DAY_US, to_us
 from scoring.model.effects import Effects, Out, Overlay
@@ -19,6 +20,7 @@ from scoring.model.identity import reconcile
 from scoring.model.messages import (
     AbsorbLead,
     ForgetLead,
+    Handoff,
     MergeLead,
     ScoreEvent,
     SweepLeads,
@@ -77,21 +79,32 @@ def is_sweepable(state: LeadState, now_us: int, rules: RuleSet) -> bool:
 
 
 class Folder:
-    """Applies lead inputs with one rule set; sweeps publish only tier changes or real drops."""
+    """Applies lead inputs with one rule set; sweeps publish only tier changes or real drops.
 
-    def __init__(self, rules: RuleSet, sweep_min_change: float, nurture: bool) -> None:
+    A `handoff` shared with the process's `Resolver` saves parsing the events it just resolved.
+    """
+
+    def __init__(
+        self, rules: RuleSet, sweep_min_change: float, nurture: bool, handoff: Handoff | None = None
+    ) -> None:
         self.rules, self.sweep_min_change, self.nurture = rules, sweep_min_change, nurture
+        self.handoff = handoff
 
     def on_input(self, record: Record, tables: Tables, fx: Effects, now: datetime) -> None:
         """Decode one lead input and apply it."""
+        value = record.value or b""
+        handed = self.handoff.take(value) if self.handoff is not None else None
+        if handed is not None:
+            self.score(*handed, tables, fx)
+            return
         try:
-            message = decode_input(record.value or b"")
+            message = decode_input(value)
         except ValidationError as error:
             fx.dead_letter(dead_letter(record, error, now))
             return
         match message:
             case ScoreEvent():
-                self.score(message, tables, fx)
+                self.score(message.lead_id, message.event, tables, fx)
             case MergeLead():
                 self.hand_over(message, tables, fx)
             case AbsorbLead():
@@ -124,9 +137,8 @@ class Folder:
             tables.nurtured.set(lead_id, "")
         fx.schedule[lead_id] = False
 
-    def score(self, message: ScoreEvent, tables: Tables, fx: Effects) -> None:
-        """Score an event, or forward it when its lead was merged away."""
-        lead_id, event = message.lead_id, message.event
+    def score(self, lead_id: str, event: Event, tables: Tables, fx: Effects) -> None:
+        """Score an event for a lead, or forward it when the lead was merged away."""
         state = tables.lead(lead_id)
         if is_erased(state):
             fx.count("admission", ERASED)

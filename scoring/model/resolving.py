@@ -19,7 +19,7 @@ from schemas.events import Event, SalesStageChangedEvent, event_json, parse_even
 from schemas.outgoing import DeadLetter
 from scoring.model.effects import Effects, Out, Overlay
 from scoring.model.identity import Hop, start, step
-from scoring.model.messages import IdentityHop, MergeLead, decode_hop, encode
+from scoring.model.messages import Handoff, IdentityHop, MergeLead, decode_hop, encode
 
 
 class Record(NamedTuple):  # a tuple: built for every record, 2.5x cheaper than a frozen dataclass
@@ -56,10 +56,14 @@ def resolved_json(lead_id: str, event: bytes) -> tuple[bytes, bytes]:
 
 
 class Resolver:
-    """Decides one raw event or identity hop at a time; `partition_of(key)` mirrors the topics."""
+    """Decides one raw event or identity hop at a time; `partition_of(key)` mirrors the topics.
 
-    def __init__(self, partition_of: Callable[[str], int]) -> None:
-        self.partition_of = partition_of
+    With a `handoff`, a raw event resolved to a lead whose inputs partition is this one's (the
+    same worker owns it) is left there parsed for the scoring agent.
+    """
+
+    def __init__(self, partition_of: Callable[[str], int], handoff: Handoff | None = None) -> None:
+        self.partition_of, self.handoff = partition_of, handoff
 
     def on_raw(self, record: Record, table: Overlay[str], fx: Effects, now: datetime) -> None:
         """A raw event: resolve its first key here if it lives here, else send it on its way."""
@@ -71,7 +75,11 @@ class Resolver:
         fx.count("received", event.type)
         keys = event.identities.keys()
         hop, raw = start(event, keys), record.value or b""
-        self._visit(hop, 0, event, raw, record.partition, table, fx, keys)
+        sent = self._visit(hop, 0, event, raw, record.partition, table, fx, keys)
+        if sent is not None and self.handoff is not None:
+            lead_id, score = sent
+            if self.partition_of(lead_id) == record.partition:
+                self.handoff.put(score, lead_id, event)  # its bytes embed `raw`, as parsed
 
     def on_hop(self, record: Record, table: Overlay[str], fx: Effects, now: datetime) -> None:
         """An event arriving at the partition of its next identity key."""
@@ -94,12 +102,13 @@ class Resolver:
         table: Overlay[str],
         fx: Effects,
         keys: list[str],
-    ) -> None:
+    ) -> tuple[str, bytes] | None:
+        """Resolve the keys that live here; the lead id and score input sent, once resolved."""
         while index < len(keys):
             key = keys[index]
             if self.partition_of(key) != here:
                 fx.send(Out.HOPS, key, encode(IdentityHop(hop=hop, index=index, event=event)))
-                return
+                return None
             outcome = step(hop, key, table.get(key), event)
             if outcome.assignment is not None:
                 table.set(key, outcome.assignment)
@@ -114,3 +123,4 @@ class Resolver:
         fx.send(Out.LEAD_INPUTS, hop.lead_id, score)
         if isinstance(event, SalesStageChangedEvent):  # sales tools follow an opportunity here
             fx.send(Out.SALES_STAGES, event.properties.opportunity_id, resolved)
+        return hop.lead_id, score

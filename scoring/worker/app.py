@@ -39,6 +39,7 @@ from schemas.topics import (
 from scoring.model.decider import Folder, Tables
 from scoring.model.due import DueIndex
 from scoring.model.effects import Effects, Out, Overlay
+from scoring.model.messages import Handoff
 from scoring.model.resolving import Record, Resolver, dead_letter
 from scoring.model.rules import RuleSet
 from scoring.model.state import LeadState
@@ -153,8 +154,9 @@ class ScoringWorker:
         self.leads = self._table("leads")
         self.lead_identities = self._table("lead_identities")
         self.nurtured = self._table("nurtured")
-        self.resolver = Resolver(self.partition_of)
-        self.folder = Folder(rules, config.sweep_min_change, config.nurture_enabled)
+        handoff = Handoff()  # the events the identity agent parsed, for the scoring agent
+        self.resolver = Resolver(self.partition_of, handoff)
+        self.folder = Folder(rules, config.sweep_min_change, config.nurture_enabled, handoff)
         self.due = DueIndex(round(config.sweep_every_seconds * 1_000_000))
         self._states: OrderedDict[str, tuple[bytes, LeadState]] = OrderedDict()
         self.processed: dict[tuple[str, int], int] = {}  # (topic, partition) → next offset

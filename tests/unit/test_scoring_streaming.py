@@ -14,7 +14,7 @@ from schemas.events import Event, event_json
 from scoring.model.decider import Folder, Tables
 from scoring.model.due import DueIndex
 from scoring.model.effects import Effects, Out, Overlay
-from scoring.model.messages import ScoreEvent, SweepLeads, decode_input, encode
+from scoring.model.messages import Handoff, ScoreEvent, SweepLeads, decode_input, encode
 from scoring.model.replay import Replay
 from scoring.model.resolving import Record, Resolver
 from scoring.model.rules import default_rules
@@ -32,15 +32,15 @@ def partition_of(key: str) -> int:
 class Memory:
     """Dict-backed tables and per-partition queues: the topology without Kafka."""
 
-    def __init__(self) -> None:
+    def __init__(self, handoff: Handoff | None = None) -> None:
         self.identities: dict[str, str] = {}
         self.leads: dict[str, LeadState] = {}
         self.lead_identities: dict[str, tuple[str, ...]] = {}
         self.nurtured: dict[str, str] = {}
         self.queues: dict[tuple[str, int], deque[bytes]] = {}
         self.published: list[tuple[Out, str | None, bytes]] = []
-        self.resolver = Resolver(partition_of)
-        self.folder = Folder(RULES, sweep_min_change=1.0, nurture=True)
+        self.resolver = Resolver(partition_of, handoff)
+        self.folder = Folder(RULES, sweep_min_change=1.0, nurture=True, handoff=handoff)
 
     def route(self, fx: Effects) -> None:
         for send in fx.sends:
@@ -117,6 +117,69 @@ def test_any_interleaving_of_partitions_ends_with_the_single_process_leads_and_s
         assert live[lead_id].tier == state.tier
         kinds = [key.split(":")[0] for key in memory.lead_identities[lead_id]]
         assert kinds == ["ad_lead", "anon", "phone", "wx_open"]  # one person, every channel
+
+
+class CountingHandoff(Handoff):
+    """A handoff that counts the score inputs it served."""
+
+    hits = 0
+
+    def take(self, value: bytes) -> tuple[str, Event] | None:
+        found = super().take(value)
+        self.hits += found is not None
+        return found
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(min_value=0, max_value=10_000), st.integers(min_value=1, max_value=8))
+def test_the_handoff_of_parsed_events_changes_no_decision(seed: int, limit: int) -> None:
+    raw = [e for n in range(3) for e in _person(n, start=n)]
+    handoff = CountingHandoff(limit)
+    plain, handed = Memory(), Memory(handoff)
+    plain.run(raw, random.Random(seed))
+    handed.run(raw, random.Random(seed))
+    assert handoff.hits > 0  # some events were handed over, not parsed
+    assert handed.leads == plain.leads
+    assert handed.identities == plain.identities
+    assert handed.lead_identities == plain.lead_identities
+    assert handed.published == plain.published
+
+
+def test_a_handed_over_score_input_is_scored_without_parsing_it_again() -> None:
+    item = page(30, identities={"anonymous_id": "abc"})
+    handoff = Handoff()
+    handoff.put(b"not what the topic holds", "lead_x", item)  # only a hit can score this
+    tables = Tables(Overlay({}.get), Overlay({}.get), Overlay({}.get))
+    fx = Effects()
+    folder = Folder(RULES, sweep_min_change=1.0, nurture=False, handoff=handoff)
+    folder.on_input(Record("lead_inputs", 0, 0, b"not what the topic holds"), tables, fx, T0)
+    assert tables.leads.changed["lead_x"].event_counts == {"page_viewed": 1}
+    assert handoff.take(b"not what the topic holds") is None  # taken once
+    folder.on_input(Record("lead_inputs", 0, 1, b"not what the topic holds"), tables, fx, T0)
+    assert [send.out for send in fx.sends].count(Out.DEAD_LETTERS) == 1  # parsed: not JSON
+
+
+def test_the_handoff_keeps_the_newest_entries_only() -> None:
+    item = page(30, identities={"anonymous_id": "abc"})
+    handoff = Handoff(limit=2)
+    for value in (b"1", b"2", b"3"):
+        handoff.put(value, f"lead_{value.decode()}", item)
+    assert handoff.take(b"1") is None
+    assert handoff.take(b"3") == ("lead_3", item)
+
+
+def test_only_an_event_resolved_to_a_local_lead_partition_is_handed_over() -> None:
+    seen = set()
+    for n in range(12):
+        item = page(30, identities={"anonymous_id": f"v{n}"})
+        handoff, fx = Handoff(), Effects()
+        record = Record("raw", partition_of(f"anon:v{n}"), 0, event_json(item))
+        Resolver(partition_of, handoff).on_raw(record, Overlay[str]({}.get), fx, T0)
+        (score,) = [send for send in fx.sends if send.out is Out.LEAD_INPUTS]
+        local = partition_of(score.key or "") == record.partition
+        assert (handoff.take(score.value or b"") is not None) == local
+        seen.add(local)
+    assert seen == {True, False}
 
 
 def test_an_event_whose_first_key_lives_elsewhere_hops_there_without_touching_the_table() -> None:
