@@ -99,7 +99,7 @@ class Handoff:
     lead's partition is elsewhere, a restart) are dropped oldest first.
     """
 
-    def __init__(self, limit: int = 2048) -> None:
+    def __init__(self, limit: int = 1024) -> None:
         self.limit = limit
         self._by_value: dict[bytes, tuple[str, Event]] = {}
 
