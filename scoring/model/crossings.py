@@ -1,4 +1,4 @@
-"""Tier evaluation and the events a state change emits: ScoreChanged, LeadPromoted, LeadDemoted."""
+"""Tier evaluation and the events a state change emits: score changes, promotions, demotions."""
 
 from __future__ import annotations
 
@@ -6,14 +6,44 @@ import hashlib
 from datetime import datetime
 from typing import Literal
 
-from schemas.outgoing import LeadDemoted, LeadPromoted, ScoreChanged, Tier
+import msgspec
+
+from schemas.outgoing import LeadDemoted, LeadPromoted, Tier
 from scoring.model.clock import from_us, to_us
 from scoring.model.criteria import RANK
 from scoring.model.rules import RuleSet
 from scoring.model.state import LeadState, replace
 
-Emitted = ScoreChanged | LeadPromoted | LeadDemoted
 Cause = Literal["event", "decay", "merge"]
+_ENCODE = msgspec.json.Encoder().encode
+
+
+class ScoreChange(msgspec.Struct, frozen=True, gc=False):
+    """A `schemas.outgoing.ScoreChanged` as the fold emits it, built and encoded in C.
+
+    The same fields in the same order, and `to_json` writes the bytes pydantic writes for the
+    contract model (a property test holds them equal; for numbers of 1e16 and more it writes
+    `1e16` where pydantic writes `1e+16`, the same JSON value). ≈ 1 µs where the validated
+    model and its serialiser took ≈ 8.
+    """
+
+    lead_id: str
+    score: float
+    previous_score: float
+    tier: Tier
+    rule_version: str
+    event_id: str
+    occurred_at: datetime
+    contributions: dict[str, float]
+    cause: Cause
+    reached: dict[Tier, datetime]
+
+    def to_json(self) -> bytes:
+        """The published `ScoreChanged` record."""
+        return _ENCODE(self)
+
+
+Emitted = ScoreChange | LeadPromoted | LeadDemoted
 
 
 def _by_rank(item: tuple[Tier, int]) -> int:
@@ -40,16 +70,17 @@ def crossing_id(prefix: str, lead_id: str, tier: Tier, ordinal: int) -> str:
 
 def _score_changed(
     before: LeadState, after: LeadState, tier: Tier, cause: Cause, event_id: str, at: datetime
-) -> ScoreChanged:
-    return ScoreChanged(
+) -> ScoreChange:
+    contributions = after.contributions  # float() as the contract model would coerce them
+    return ScoreChange(
         lead_id=after.lead_id,
-        score=after.score,
-        previous_score=before.score,
+        score=float(after.score),
+        previous_score=float(before.score),
         tier=tier,
         rule_version=after.rule_version,
         event_id=event_id,
         occurred_at=at,
-        contributions={k: round(after.contributions[k], 2) for k in sorted(after.contributions)},
+        contributions={k: float(round(contributions[k], 2)) for k in sorted(contributions)},
         cause=cause,
         reached={t: from_us(us) for t, us in sorted(after.reached.items(), key=_by_rank)},
     )

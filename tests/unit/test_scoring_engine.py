@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from schemas.outgoing import LeadDemoted, LeadPromoted, ScoreChanged, Tier
+from schemas.outgoing import LeadDemoted, LeadPromoted, Tier
 from scoring.model.clock import to_us
+from scoring.model.crossings import ScoreChange
 from scoring.model.engine import Admission, admit, apply, sweep, tombstone
 from scoring.model.rules import default_rules
 from scoring.model.state import from_json, new_lead, to_json
@@ -120,7 +121,7 @@ def test_decay_halves_points_over_the_half_life() -> None:
     state, _ = fold([download("price_list")])
     later, emitted = sweep(state, at(days=30), RULES)
     assert later.score == 12.5
-    assert [e.cause for e in emitted if isinstance(e, ScoreChanged)] == ["decay"]
+    assert [e.cause for e in emitted if isinstance(e, ScoreChange)] == ["decay"]
 
 
 def test_decay_sweep_demotes_once_when_the_score_falls_below_the_bar() -> None:
@@ -174,7 +175,7 @@ def test_a_tombstone_forwards_instead_of_scoring() -> None:
 
 def test_first_event_publishes_a_score_even_when_it_earns_nothing() -> None:
     _, emitted = fold([event("identify")])
-    assert [type(e) for e in emitted] == [ScoreChanged]
+    assert [type(e) for e in emitted] == [ScoreChange]
 
 
 def test_pricing_page_earns_its_dwell_band_and_the_pricing_bonus() -> None:
