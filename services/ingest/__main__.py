@@ -12,7 +12,8 @@ refuse_development_defaults(settings, INGEST_SECRETS)  # before anything listens
 setup_logging(settings.log_level)
 app = create_app(settings)
 # Requests allocate tens of objects an event and the app holds ≈ 85,000 long-lived ones (FastAPI,
-# pydantic schemas): frozen, they leave the collector's scans (docs/benchmarks.md, "Ingest").
+# pydantic schemas): frozen, they leave the collector's scans (docs/benchmarks.md, "The
+# collector, and two replicas").
 tune_for_streaming()
 uvicorn.run(
     app,
