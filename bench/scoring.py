@@ -144,6 +144,16 @@ def state_bytes(leads: dict[str, LeadState]) -> tuple[float, float]:
     return packed, statistics.mean(len(to_json(state)) for state in leads.values())
 
 
+def parse_only(events: list[Event]) -> float:
+    """µs per event of one pydantic parse of each raw event, CPU time: the same run's reference
+    for the pure decisions (it moves with the machine's speed as they do)."""
+    raws = [event_json(event) for event in events]
+    started = time.process_time()
+    for raw in raws:
+        parse_event(raw)
+    return (time.process_time() - started) / len(raws) * 1e6
+
+
 def pure_part(per_lead: int) -> list[str]:
     """Table rows of the pure decisions for 5,000 events of `per_lead`-event leads (no broker)."""
     leads = max(1, 5000 // per_lead)
@@ -152,7 +162,8 @@ def pure_part(per_lead: int) -> list[str]:
     default_us = min(decide_only(events)[0] for _ in range(3))
     before = tune_for_streaming()  # the collector as the worker runs it (runtime/collector.py)
     try:
-        decide_us = min(decide_only(events)[0] for _ in range(3))
+        decide_us, parse_us = min(decide_only(events)[0] for _ in range(3)), parse_only(events)
+        parse_us = min(parse_us, parse_only(events), parse_only(events))
     finally:
         gc.unfreeze()
         gc.set_threshold(*before)
@@ -164,6 +175,9 @@ def pure_part(per_lead: int) -> list[str]:
         f"| pure decisions alone (resolve + fold), µs/event, {label}, best of 3, CPython's "
         f"default collector / the worker's / ratio | {default_us:.1f} / {decide_us:.1f} / "
         f"{decide_us / default_us:.2f} |",
+        f"| reference: one pydantic parse of the raw event, µs (best of 3) / the pure decisions "
+        f"(the worker's collector) in parses, {label} | {parse_us:.1f} / "
+        f"{decide_us / parse_us:.1f} |",
         f"| lead state, bytes per lead, table value (bench ids / random UUID ids) / as JSON, "
         f"{label} | {packed:,.0f} / {with_uuids:,.0f} / {json:,.0f} |",
     ]
