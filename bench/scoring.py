@@ -162,8 +162,8 @@ def pure_part(per_lead: int) -> list[str]:
     default_us = min(decide_only(events)[0] for _ in range(3))
     before = tune_for_streaming()  # the collector as the worker runs it (runtime/collector.py)
     try:
-        decide_us, parse_us = min(decide_only(events)[0] for _ in range(3)), parse_only(events)
-        parse_us = min(parse_us, parse_only(events), parse_only(events))
+        decide_us = min(decide_only(events)[0] for _ in range(3))
+        parse_us = min(parse_only(events) for _ in range(3))
     finally:
         gc.unfreeze()
         gc.set_threshold(*before)
