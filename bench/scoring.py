@@ -20,7 +20,7 @@ import httpx
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from bench.ingest import Connection, drop_topics, start_ready, start_server
+from bench.ingest import Connection, cpu_seconds, drop_topics, start_ready, start_server
 from runtime.collector import tune_for_streaming
 from runtime.kafka_admin import wait_for_broker
 from schemas.events import Event, event_json, parse_event
@@ -87,8 +87,9 @@ async def produce(settings: Settings, events: list[Event]) -> None:
         await producer.stop()
 
 
-async def bare_consume(settings: Settings, expected: int) -> float:
-    """Records/s of a bare aiokafka loop reading the same raw topic (no parsing, no group)."""
+async def bare_consume(settings: Settings, expected: int) -> tuple[float, float]:
+    """Records/s of a bare aiokafka loop reading the same raw topic (no parsing, no group), and
+    the CPU µs a record it cost this process."""
     consumer = AIOKafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False
     )
@@ -98,11 +99,12 @@ async def bare_consume(settings: Settings, expected: int) -> float:
         tps = [TopicPartition(topic, p) for p in range(settings.topic_partitions)]
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
-        started, seen = time.perf_counter(), 0
+        started, cpu, seen = time.perf_counter(), time.process_time(), 0
         while seen < expected:
             batches = await consumer.getmany(timeout_ms=1000, max_records=10_000)
             seen += sum(len(records) for records in batches.values())
-        return seen / (time.perf_counter() - started)
+        cpu_us = (time.process_time() - cpu) / seen * 1e6
+        return seen / (time.perf_counter() - started), cpu_us
     finally:
         await consumer.stop()
 
@@ -354,15 +356,17 @@ def main(argv: list[str]) -> int:
         # work: out of the collector's scans, as a worker's start-up objects are.
         gc.collect()
         gc.freeze()
-        bare = asyncio.run(bare_consume(settings, len(events)))
+        bare, bare_cpu = asyncio.run(bare_consume(settings, len(events)))
         idle = settings.model_copy(update={"topic_prefix": f"{prefix}idle."})
         processes.append(start_worker(idle, free_port(), args.guarantee))
         idle_rss = rss_mib(processes[-1].pid)  # ready, empty tables (its own empty topics)
         stop(processes.pop())
         port, ingest_port = free_port(), free_port()
         processes.append(start_worker(settings, port, args.guarantee))
+        cpu = cpu_seconds(processes[-1].pid)  # ready: start-up and recovery are not counted
         seconds = wait_scored(port, len(events), timeout=1800)
         scored = len(events) / seconds
+        worker_cpu = (cpu_seconds(processes[-1].pid) - cpu) / len(events) * 1e6
         full_rss = rss_mib(processes[-1].pid)
         time.sleep(6)  # one gauge tick after the last batch
         table = {
@@ -386,6 +390,10 @@ def main(argv: list[str]) -> int:
         f"| scoring worker (1 process), scored events/s, {len(events):,} backlog | {scored:,.0f} |"
     )
     print(f"| ratio worker / bare consume | {scored / bare:.3f} |")
+    print(
+        f"| CPU µs per record: bare loop / worker (whole process, per scored event) / ratio | "
+        f"{bare_cpu:.1f} / {worker_cpu:.0f} / {bare_cpu / worker_cpu:.3f} |"
+    )
     print(f"| pure decisions alone (resolve + fold), µs/event | {decide_us:.0f} |")
     print("\n".join(pure_rows))
     offered = f"{args.rate:g} events/s offered"
