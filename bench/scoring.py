@@ -400,7 +400,10 @@ def main(argv: list[str]) -> int:
     print(f"| HTTP accept → LeadPromoted p50 / p99, ms ({offered}) | {p50:.0f} / {p99:.0f} |")
     print(f"| promotions measured | {len(latencies)} |")
     print(f"| worker RSS idle / with {args.leads:,} leads, MiB | {idle_rss:.0f} / {full_rss:.0f} |")
-    print(f"| memory per 100k leads (RSS growth), MiB | {per_100k:,.0f} |")
+    print(
+        f"| memory per 100k leads (RSS growth ÷ leads; at this size mostly bounded caches, "
+        f"`--recovery --leads 1000000` for the real slope), MiB | {per_100k:,.0f} |"
+    )
     for name, size in table.items():
         mib = size / args.leads * 100_000 / 2**20
         print(f"| table `{name}` values per 100k leads, MiB | {mib:,.0f} |")
