@@ -33,8 +33,8 @@ def changes(numbers: st.SearchStrategy[float]) -> st.SearchStrategy[ScoreChange]
     )
 
 
-def contract(change: ScoreChanged | ScoreChange) -> ScoreChanged:
-    return ScoreChanged(**msgspec.structs.asdict(change))  # type: ignore[arg-type]
+def contract(change: ScoreChange) -> ScoreChanged:
+    return ScoreChanged(**msgspec.structs.asdict(change))
 
 
 BELOW_1E16 = st.floats(min_value=-9.9e15, max_value=9.9e15, allow_nan=False)
