@@ -27,11 +27,14 @@ async def load_history(conn: Connection, schema: str) -> History:
     return await _with_leads(conn, schema, stays)
 
 
-async def load_open(conn: Connection, schema: str, at: datetime) -> History:
+async def load_open(
+    conn: Connection, schema: str, at: datetime, lead_ids: list[str] | None = None
+) -> History:
     """What scoring the opportunities open at `at` reads: their stays, their leads'
     communications and activity, and the stage norms as of `at` aggregated in PostgreSQL, not
-    every stay of the funnel (`assess` on it equals `assess` on `load_history`)."""
-    stays = tuple(await risk_reads.stays_open_at(conn, schema, at))
+    every stay of the funnel (`assess` on it equals `assess` on `load_history`; `lead_ids`:
+    only these leads' opportunities, each scored as among all)."""
+    stays = tuple(await risk_reads.stays_open_at(conn, schema, at, lead_ids))
     norms = await risk_reads.stage_norms(conn, schema, at)
     return await _with_leads(conn, schema, stays, norms)
 

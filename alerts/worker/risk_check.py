@@ -1,4 +1,5 @@
-"""The periodic churn-risk check: score the open deals, alert each once per crossing of the bar."""
+"""The periodic churn-risk check: score the open deals, store the scores for the at-risk list,
+alert each deal once per crossing of the bar."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from alerts.worker import outbox_store
 from alerts.worker.config import ChecksConfig
 from forecast.model.alerts import crossings
 from forecast.model.assess import assess
+from forecast.scores import save_scores
 from forecast.store import latest_model, load_open
+from funnel.store import queries
 from schemas.outgoing import Alert
 
 log = logging.getLogger("alerts.risk")
@@ -19,8 +22,9 @@ Connection = outbox_store.Connection
 async def run_risk_check(conn: Connection, config: ChecksConfig, at: datetime) -> list[Alert]:
     """Score every deal open at `at` with the newest model; returns the alerts newly raised.
 
-    The crossings, their alerts and the ended crossings commit in one transaction; a second
-    worker checking at once inserts no crossing the first did, so raises nothing twice.
+    The scores (what the at-risk list reads), the crossings, their alerts and the ended
+    crossings commit in one transaction; a second worker checking at once inserts no crossing
+    the first did, so raises nothing twice.
     """
     async with conn.transaction():
         model = await latest_model(conn, config.funnel_schema)
@@ -28,7 +32,11 @@ async def run_risk_check(conn: Connection, config: ChecksConfig, at: datetime) -
             return []
         history = await load_open(conn, config.funnel_schema, at)
         rows = await conn.fetch("SELECT opportunity_id, crossed_at FROM risk_crossings")
-        found = crossings(assess(model, history, at), dict(rows), config.risk_alert_bar, at)
+        assessed = assess(model, history, at)
+        leads = sorted({a.snapshot.lead_id for a in assessed if a.snapshot.lead_id})
+        owners = await queries.lead_owners(conn, config.funnel_schema, leads)
+        await save_scores(conn, config.funnel_schema, at, model, assessed, owners)
+        found = crossings(assessed, dict(rows), config.risk_alert_bar, at)
         await conn.execute(
             "DELETE FROM risk_crossings WHERE opportunity_id = ANY($1::text[])", list(found.ended)
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from forecast.model.features import History, Snapshot, open_snapshots
 from forecast.model.logistic import Reason, RiskModel, reasons
@@ -30,3 +31,22 @@ def assess(model: RiskModel, history: History, at: datetime, top: int = 3) -> li
         for shot in open_snapshots(history, at)
     ]
     return sorted(found, key=lambda a: (-a.risk, a.snapshot.opportunity_id))
+
+
+def listed(a: Assessment) -> dict[str, Any]:
+    """An assessment as the at-risk list shows it, but for what depends on the reader: the
+    lead's owner now and the bar (`owner`, `at_risk`; docs/risk.md)."""
+    shot = a.snapshot
+    return {
+        "opportunity_id": shot.opportunity_id,
+        "lead_id": shot.lead_id,
+        "stage": shot.stage,
+        "days_in_stage": round(shot.days_in_stage, 2),
+        "stage_median_days": round(shot.stage_median_days, 2),
+        "risk": round(a.risk, 4),
+        "reasons": [
+            {"feature": r.feature, "value": r.value, "contribution": r.contribution, "text": r.text}
+            for r in a.reasons
+        ],
+        "features": dict(shot.values),
+    }

@@ -25,16 +25,21 @@ async def every_stay(conn: Connection, schema: str) -> list[StageIntervalRow]:
     return [StageIntervalRow(*row) for row in rows]
 
 
-async def stays_open_at(conn: Connection, schema: str, at: datetime) -> list[StageIntervalRow]:
+async def stays_open_at(
+    conn: Connection, schema: str, at: datetime, lead_ids: list[str] | None = None
+) -> list[StageIntervalRow]:
     """Every stay of the opportunities in a stage at `at` (entered before, not left by then),
-    by opportunity then entry: what `forecast.model.features.snapshot` reads of them."""
+    by opportunity then entry: what `forecast.model.features.snapshot` reads of them
+    (`lead_ids`: only these leads' opportunities)."""
     table = f"{plain_schema(schema)}.stage_intervals"
+    of_leads = "" if lead_ids is None else " AND lead_id = ANY($2::text[])"
     rows = await conn.fetch(
         f"SELECT {INTERVAL_COLUMNS} FROM {table} i WHERE opportunity_id IN ("
         f"  SELECT opportunity_id FROM {table}"
-        "  WHERE entered_at < $1 AND (exited_at IS NULL OR exited_at >= $1))"
+        f"  WHERE entered_at < $1 AND (exited_at IS NULL OR exited_at >= $1){of_leads})"
         " ORDER BY opportunity_id, seq",
         at,
+        *(() if lead_ids is None else (lead_ids,)),
     )
     return [StageIntervalRow(*row) for row in rows]
 

@@ -8,7 +8,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 
-from forecast.model.assess import Assessment, assess
+from forecast.model.assess import Assessment, assess, listed
+from forecast.model.logistic import RiskModel
+from forecast.scores import latest_check, scored_page
 from forecast.store import latest_model, load_open
 from funnel.store import queries
 from services.query.auth import PrincipalDep, ReadAccess, visible
@@ -21,46 +23,63 @@ router = APIRouter(tags=["risk"], dependencies=[ReadAccess])
 
 
 async def risk_page(
-    pool: Any, settings: Settings, keep: Any, limit: int, as_of: datetime | None = None
+    pool: Any,
+    settings: Settings,
+    limit: int,
+    floor: float = 0.0,
+    owner: str | None = None,
+    lead_id: str | None = None,
 ) -> dict[str, Any]:
-    """Every open opportunity scored now from the read models; `keep(item)` filters them."""
-    at = as_of or datetime.now(UTC)
+    """Open opportunities whose shown risk reaches `floor` (and of `owner`), riskiest first.
+
+    The alerts worker's last risk check when it is recent and scored by the newest model (a
+    page of stored rows), else every open deal scored now from the read models; `lead_id`:
+    that lead's open deals, always scored now (docs/risk.md, "Reading the scores").
+    """
+    schema, bar, at = settings.funnel_schema, settings.risk_alert_bar, datetime.now(UTC)
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
-        model = await latest_model(conn, settings.funnel_schema)
-        history = await load_open(conn, settings.funnel_schema, at)
+        model = await latest_model(conn, schema)
+        if model is None:
+            return _page(at, None, bar, [])
+        if lead_id is None:
+            check = await latest_check(conn, settings.alerts_schema, schema)
+            if check is not None and check.serves(model, 2 * settings.risk_check_interval_seconds):
+                found = await scored_page(
+                    conn, settings.alerts_schema, schema, bar, floor, owner, limit
+                )
+                return _page(check.as_of, model, bar, found)
+        history = await load_open(conn, schema, at, None if lead_id is None else [lead_id])
         # the features and scores of every open deal: ≈ 1 s of pure Python at 1M leads, in a
         # thread so the other requests of this process are not held behind it
-        assessed = await asyncio.to_thread(assess, model, history, at) if model else []
+        assessed = await asyncio.to_thread(assess, model, history, at)
         leads = sorted({a.snapshot.lead_id for a in assessed if a.snapshot.lead_id})
-        owners = await queries.lead_owners(conn, settings.funnel_schema, leads)
-    bar = settings.risk_alert_bar
+        owners = await queries.lead_owners(conn, schema, leads)
     items = [_item(a, owners.get(a.snapshot.lead_id), bar) for a in assessed]
+    kept = [
+        item
+        for item in items
+        if item["risk"] >= floor
+        and (owner is None or item["owner"] == owner)
+        and (lead_id is None or item["lead_id"] == lead_id)
+    ]
+    return _page(at, model, bar, kept[:limit])
+
+
+def _page(
+    at: datetime, model: RiskModel | None, bar: float, items: list[dict[str, Any]]
+) -> dict[str, Any]:
     return {
         "as_of": at,
         "model_version": model.version if model else None,
         "horizon_days": model.horizon_days if model else None,
         "bar": bar,
-        "items": [item for item in items if keep(item)][:limit],
+        "items": items,
     }
 
 
 def _item(a: Assessment, owner: str | None, bar: float) -> dict[str, Any]:
-    shot = a.snapshot
-    return {
-        "opportunity_id": shot.opportunity_id,
-        "lead_id": shot.lead_id,
-        "owner": owner if owner is not None else shot.owner,
-        "stage": shot.stage,
-        "days_in_stage": round(shot.days_in_stage, 2),
-        "stage_median_days": round(shot.stage_median_days, 2),
-        "risk": round(a.risk, 4),
-        "at_risk": a.is_at_risk(bar),
-        "reasons": [
-            {"feature": r.feature, "value": r.value, "contribution": r.contribution, "text": r.text}
-            for r in a.reasons
-        ],
-        "features": dict(shot.values),
-    }
+    return {**listed(a), "owner": owner if owner is not None else a.snapshot.owner,
+            "at_risk": a.is_at_risk(bar)}  # fmt: skip
 
 
 @router.get("/v1/opportunities/at-risk", response_model=RiskPage, responses=ANSWERS)
@@ -79,11 +98,7 @@ async def get_at_risk(
             raise HTTPException(403, "this token reads only the leads it owns")
         owner = scope
     floor = settings.risk_alert_bar if min_risk is None else min_risk
-
-    def keep(item: dict[str, Any]) -> bool:
-        return item["risk"] >= floor and (owner is None or item["owner"] == owner)
-
-    page = await risk_page(pool, settings, keep, limit)
+    page = await risk_page(pool, settings, limit, floor, owner)
     return RiskPage.model_validate(page).model_dump(mode="json")
 
 
@@ -96,5 +111,5 @@ async def get_lead_risk(
     lead = visible(principal, await queries.lead_row(pool, resolved) if resolved else None)
     if lead is None:
         raise HTTPException(404, f"no lead {lead_id}")
-    page = await risk_page(pool, settings, lambda item: item["lead_id"] == lead["lead_id"], 50)
+    page = await risk_page(pool, settings, 50, lead_id=lead["lead_id"])
     return RiskPage.model_validate(page).model_dump(mode="json")

@@ -1,0 +1,2 @@
+DROP TABLE alerts.risk_scores;
+DROP TABLE alerts.risk_checks;
