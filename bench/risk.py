@@ -7,6 +7,12 @@ the first way (every stay loaded into Python, the norms computed there: what the
 the weekly to-dos and the alerts' risk check did before) and the open way
 (`forecast.store.load_open`), both up to the features of every open deal (`open_snapshots`,
 what `assess` scores), and checks they give the same features.
+
+Then, with a model of fixed coefficients (the cost does not depend on them), what each read of
+the API costs: the at-risk list scored now (every open deal assessed: what it does without a
+recent check), the alerts worker's check writing the scores (`forecast.scores.save_scores`),
+the at-risk list read from them (`scored_page`: a manager's default page, a rep's), and one
+lead's risk (its own open deals scored now).
 """
 
 from __future__ import annotations
@@ -16,15 +22,19 @@ import asyncio
 import statistics
 import time
 import uuid
+from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
 from bench.funnel import load_at_scale
-from forecast.model.features import History, Snapshot, open_snapshots
+from forecast.model.assess import Assessment, assess
+from forecast.model.features import FEATURES, History, Snapshot, open_snapshots
+from forecast.model.logistic import RiskModel
+from forecast.scores import save_scores, scored_page
 from forecast.store import load_open
 from funnel.projector import connect
 from funnel.projector.rebuild import drop_schema
-from funnel.store import risk_reads
+from funnel.store import queries, risk_reads
 from runtime.migrations import apply_migrations
 from services.settings import Settings
 
@@ -50,6 +60,49 @@ async def timed(conn: Any, schema: str, at: datetime, way: Any) -> tuple[float, 
         return (time.perf_counter() - started) * 1000, shots
 
 
+def fixed_model(at: datetime) -> RiskModel:
+    """A model to time with: every feature weighs the same."""
+    n = len(FEATURES)
+    return RiskModel(
+        "bench", at, 30.0, FEATURES, (0.0,) * n, (1.0,) * n, (0.3,) * n, intercept=-2.0
+    )
+
+
+async def reads(conn: Any, schema: str, at: datetime, samples: int) -> dict[str, float]:
+    """Median ms of each read the risk API and the check make (rows of the alerts schema's
+    tables under this schema's name, deleted afterwards)."""
+    model, took = fixed_model(at), defaultdict(list)
+
+    async def clock(name: str, work: Any) -> Any:
+        started = time.perf_counter()
+        result = await work
+        took[name].append((time.perf_counter() - started) * 1000)
+        return result
+
+    async def scored_now(lead_ids: list[str] | None) -> list[Assessment]:
+        return assess(model, await load_open(conn, schema, at, lead_ids), at)
+
+    try:
+        for _ in range(samples):
+            assessed = await clock("the at-risk list scored now", scored_now(None))
+            leads = sorted({a.snapshot.lead_id for a in assessed if a.snapshot.lead_id})
+            owners = await queries.lead_owners(conn, schema, leads)
+            async with conn.transaction():
+                saved = save_scores(conn, schema, at, model, assessed, owners)
+                await clock("the check writing the scores", saved)
+            page = scored_page(conn, "alerts", schema, 0.7, 0.7, None, 50)
+            await clock("the at-risk list from the stored check (default page)", page)
+            owner = next(a.snapshot.owner for a in assessed if a.snapshot.owner)
+            page = scored_page(conn, "alerts", schema, 0.7, 0.0, owner, 200)
+            await clock("a rep's at-risk list from the stored check (200 deals)", page)
+            lead = [assessed[len(assessed) // 2].snapshot.lead_id or ""]
+            await clock("one lead's risk, scored now", scored_now(lead))
+    finally:
+        await conn.execute("DELETE FROM alerts.risk_scores WHERE source = $1", schema)
+        await conn.execute("DELETE FROM alerts.risk_checks WHERE source = $1", schema)
+    return {name: statistics.median(ms) for name, ms in took.items()}
+
+
 async def run(args: argparse.Namespace) -> None:
     settings = Settings()
     apply_migrations(settings.database_url)
@@ -69,6 +122,8 @@ async def run(args: argparse.Namespace) -> None:
                 ms, answers[name] = await timed(admin, schema, at, way)
                 rows[name].append(ms)
         assert answers["first way"] == answers["open way"], "the two ways disagree"
+        await admin.execute("SET search_path = alerts, public")  # where the check writes
+        api = await reads(admin, schema, at, args.samples)
     finally:
         await drop_schema(admin, schema)
         await admin.close()
@@ -79,6 +134,11 @@ async def run(args: argparse.Namespace) -> None:
     print(f"| first way (every stay), median ms of {args.samples} | {first:,.0f} |")
     print(f"| open way (open deals' stays, norms in SQL), median ms | {now:,.0f} |")
     print(f"| open ÷ first | {now / first:.3f} |")
+    for name, ms in api.items():
+        print(f"| {name}, median ms | {ms:,.0f} |")
+    stored = api["the at-risk list from the stored check (default page)"]
+    ratio = stored / api["the at-risk list scored now"]
+    print(f"| the stored default page ÷ the list scored now | {ratio:.5f} |")
 
 
 def main(argv: list[str]) -> int:
