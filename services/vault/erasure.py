@@ -89,10 +89,12 @@ async def erase(
             erasure.erasure_id,
             erasure.erased_at,
         )
-        # the stale-lead detector's state of the leads (it skips erased leads from now on)
-        await conn.execute(
-            f"DELETE FROM {alerts_schema}.lead_activity WHERE lead_id = ANY($1::text[])", lead_ids
-        )
+        # the stale-lead detector's state of the leads (it skips erased leads from now on), and
+        # their deals' stored risk scores (the next risk check no longer finds the deals)
+        for table in ("lead_activity", "risk_scores"):
+            await conn.execute(
+                f"DELETE FROM {alerts_schema}.{table} WHERE lead_id = ANY($1::text[])", lead_ids
+            )
         if lead_ids:
             await announce(
                 PersonErased(

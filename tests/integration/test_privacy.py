@@ -289,6 +289,13 @@ async def test_erasing_a_person_leaves_no_raw_value_and_no_key_to_open_what_is_l
         lead,
         f"owner-{unique}",
     )
+    await conn.execute(  # and the last risk check scored a deal of it
+        f"INSERT INTO {settings.alerts_schema}.risk_scores (source, opportunity_id, rank,"
+        " lead_id, risk, shown_risk, item) VALUES ($1, $2, 0, $3, 0.5, 0.5, '{}')",
+        settings.funnel_schema,
+        f"opp-{unique}",
+        lead,
+    )
     await conn.close()
     async with query_client(settings) as api:
         nobody = await api.delete("/v1/people", params={"email": quokka["email"]})
@@ -314,8 +321,11 @@ async def test_erasing_a_person_leaves_no_raw_value_and_no_key_to_open_what_is_l
     tracked = await conn.fetchval(
         f"SELECT count(*) FROM {settings.alerts_schema}.lead_activity WHERE lead_id = $1", lead
     )
+    scored = await conn.fetchval(
+        f"SELECT count(*) FROM {settings.alerts_schema}.risk_scores WHERE lead_id = $1", lead
+    )
     await conn.close()
-    assert tracked == 0
+    assert tracked == 0 and scored == 0
     gone = await project_until(
         settings, "SELECT NOT EXISTS (SELECT 1 FROM leads WHERE lead_id = $1)", lead
     )
