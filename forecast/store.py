@@ -28,13 +28,18 @@ async def load_history(conn: Connection, schema: str) -> History:
 
 
 async def load_open(
-    conn: Connection, schema: str, at: datetime, lead_ids: list[str] | None = None
+    conn: Connection,
+    schema: str,
+    at: datetime,
+    lead_ids: list[str] | None = None,
+    owner: str | None = None,
 ) -> History:
     """What scoring the opportunities open at `at` reads: their stays, their leads'
     communications and activity, and the stage norms as of `at` aggregated in PostgreSQL, not
-    every stay of the funnel (`assess` on it equals `assess` on `load_history`; `lead_ids`:
-    only these leads' opportunities, each scored as among all)."""
-    stays = tuple(await risk_reads.stays_open_at(conn, schema, at, lead_ids))
+    every stay of the funnel (`assess` on it equals `assess` on `load_history`). `lead_ids`,
+    `owner`: only these leads' opportunities, or those `owner` may own
+    (`risk_reads.stays_open_at`), each scored as among all."""
+    stays = tuple(await risk_reads.stays_open_at(conn, schema, at, lead_ids, owner))
     norms = await risk_reads.stage_norms(conn, schema, at)
     return await _with_leads(conn, schema, stays, norms)
 
@@ -84,22 +89,23 @@ async def retrain(
 
 
 async def deals_at_risk(
-    conn: Connection, schema: str, at: datetime, bar: float
+    conn: Connection, schema: str, at: datetime, bar: float, owner: str | None = None
 ) -> dict[str, list[AtRisk]]:
     """Per owner, the open opportunities the newest model puts at or above the bar at `at`
-    (none before a model is trained): a source of the weekly to-do lists."""
+    (none before a model is trained): a source of the weekly to-do lists. `owner`: that owner's
+    alone (only its deals are scored: one rep's list at 1M leads is a few hundred ms, not 7 s)."""
     model = await latest_model(conn, schema)
     if model is None:
         return {}
-    history = await load_open(conn, schema, at)
+    history = await load_open(conn, schema, at, owner=owner)
     risky = [a for a in assess(model, history, at) if a.is_at_risk(bar)]
     leads = sorted({a.snapshot.lead_id for a in risky if a.snapshot.lead_id})
     owners = await queries.lead_owners(conn, schema, leads)
     found: dict[str, list[AtRisk]] = defaultdict(list)
     for a in risky:
         shot = a.snapshot
-        owner = owners.get(shot.lead_id) or shot.owner
-        if owner:
+        who = owners.get(shot.lead_id) or shot.owner
+        if who and owner in (None, who):
             reasons = tuple(reason.text for reason in a.reasons)
-            found[owner].append(AtRisk(shot.opportunity_id, shot.lead_id, a.risk, reasons))
+            found[who].append(AtRisk(shot.opportunity_id, shot.lead_id, a.risk, reasons))
     return dict(found)

@@ -226,20 +226,25 @@ _ALL_TIME_COUNTS = (
 )
 _BY_RANK = (
     "SELECT r.stage, r.k, (SELECT i.stay_us FROM {table} i"
-    " WHERE i.stage = r.stage AND i.stay_us IS NOT NULL ORDER BY i.stay_us OFFSET r.k - 1 LIMIT 1)"
+    " WHERE i.stage = r.stage AND i.stay_us IS NOT NULL{until}"
+    " ORDER BY i.stay_us OFFSET r.k - 1 LIMIT 1)"
     " FROM unnest($1::text[], $2::int8[]) AS r(stage, k)"
 )
 _RANKS = (0.5, 0.500000000001, 0.9)  # as MIDDLES_AND_P90
 
 
 async def stays_at_ranks(
-    conn: Connection, wanted: Sequence[tuple[str, int]], table: str = "stage_intervals"
+    conn: Connection,
+    wanted: Sequence[tuple[str, int]],
+    table: str = "stage_intervals",
+    until: datetime | None = None,
 ) -> dict[tuple[str, int], int | None]:
-    """Per (stage, k) the length in µs of the stage's k-th shortest ended stay: a walk of
-    `stage_intervals_by_length` to that rank, no sort."""
-    found = await conn.fetch(
-        _BY_RANK.format(table=table), [s for s, _ in wanted], [k for _, k in wanted]
-    )
+    """Per (stage, k) the length in µs of the stage's k-th shortest ended stay (`until`: of
+    those ended before it): an index-only walk of `stage_intervals_by_length` (migration
+    0020) to that rank, no sort."""
+    sql = _BY_RANK.format(table=table, until="" if until is None else " AND i.exited_at < $3")
+    stages, ranks = [s for s, _ in wanted], [k for _, k in wanted]
+    found = await conn.fetch(sql, stages, ranks, *(() if until is None else (until,)))
     return {(stage, k): us for stage, k, us in found}
 
 

@@ -26,45 +26,45 @@ async def every_stay(conn: Connection, schema: str) -> list[StageIntervalRow]:
 
 
 async def stays_open_at(
-    conn: Connection, schema: str, at: datetime, lead_ids: list[str] | None = None
+    conn: Connection,
+    schema: str,
+    at: datetime,
+    lead_ids: list[str] | None = None,
+    owner: str | None = None,
 ) -> list[StageIntervalRow]:
     """Every stay of the opportunities in a stage at `at` (entered before, not left by then),
-    by opportunity then entry: what `forecast.model.features.snapshot` reads of them
-    (`lead_ids`: only these leads' opportunities)."""
+    by opportunity then entry: what `forecast.model.features.snapshot` reads of them.
+
+    `lead_ids`: only these leads' opportunities. `owner`: only opportunities `owner` may own,
+    those of its leads and those a stay names it the owner of (a superset of the deals whose
+    owner, the lead's else the deal's, is `owner`).
+    """
     table = f"{plain_schema(schema)}.stage_intervals"
-    of_leads = "" if lead_ids is None else " AND lead_id = ANY($2::text[])"
+    only, args = "", [at]
+    if lead_ids is not None:
+        args.append(lead_ids)
+        only += f" AND lead_id = ANY(${len(args)}::text[])"
+    if owner is not None:
+        args.append(owner)
+        n = len(args)
+        only += (
+            f" AND (owner = ${n} OR lead_id IN"
+            f" (SELECT lead_id FROM {plain_schema(schema)}.leads WHERE owner = ${n}))"
+        )
     rows = await conn.fetch(
         f"SELECT {INTERVAL_COLUMNS} FROM {table} i WHERE opportunity_id IN ("
         f"  SELECT opportunity_id FROM {table}"
-        f"  WHERE entered_at < $1 AND (exited_at IS NULL OR exited_at >= $1){of_leads})"
+        f"  WHERE entered_at < $1 AND (exited_at IS NULL OR exited_at >= $1){only})"
         " ORDER BY opportunity_id, seq",
-        at,
-        *(() if lead_ids is None else (lead_ids,)),
+        *args,
     )
     return [StageIntervalRow(*row) for row in rows]
 
 
-# Days as `features._days` makes them: exact microseconds / 1e6 / 86,400 in float8, each step
-# correctly rounded as Python's; the middle one or two by rank, so the median is Python's too.
-_NORM_PARTS = """
-WITH ended AS (
-    SELECT stage, greatest(0::float8, stay_us::float8 / 1e6::float8 / 86400::float8) AS days,
-           outcome = 'lost' AS lost
-    FROM {table} WHERE exited_at < $1
-), ranked AS (
-    SELECT stage, days, row_number() OVER (PARTITION BY stage ORDER BY days) AS n,
-           count(*) OVER (PARTITION BY stage) AS ended,
-           count(*) FILTER (WHERE lost) OVER (PARTITION BY stage) AS lost
-    FROM ended
-)
-SELECT stage, ended, lost, array_agg(days ORDER BY n) AS middles FROM ranked
-WHERE n IN ((ended + 1) / 2, ended / 2 + 1) GROUP BY stage, ended, lost
-"""
-
-
+# Per stage the stays ended before the cut-off, and how many of them were lost.
 _ENDED = (
-    "SELECT stage, count(*), count(*) FILTER (WHERE outcome = 'lost'), bool_or(exited_at >= $1)"
-    " FROM {table} WHERE stay_us IS NOT NULL GROUP BY stage"
+    "SELECT stage, count(*), count(*) FILTER (WHERE outcome = 'lost')"
+    " FROM {table} WHERE stay_us IS NOT NULL AND exited_at < $1 GROUP BY stage"
 )
 
 
@@ -79,18 +79,16 @@ def _days(stay_us: int) -> float:
 async def stage_norms(conn: Connection, schema: str, at: datetime) -> dict[str, StageNorm]:
     """`forecast.model.features.stage_norms` of every stay, computed in PostgreSQL: per stage
     the median days and share lost of the stays ended before `at` (only a row per stage
-    leaves the database). When every ended stay ended before `at` (scoring now), the middles
-    are index walks to their ranks; a past cut-off ranks the stays ended by then."""
+    leaves the database). The middle one or two stays are index-only walks to their ranks
+    among the stays ended before `at`, now or at a past cut-off (migration 0020); their days
+    are made in Python as `features._days` makes them, so the median is Python's to the bit."""
     table = f"{plain_schema(schema)}.stage_intervals"
     counts = await conn.fetch(_ENDED.format(table=table), at)
-    if any(later for *_, later in counts):
-        rows = await conn.fetch(_NORM_PARTS.format(table=table), at)
-        return {stage: norm_of(middles, ended, lost) for stage, ended, lost, middles in rows}
-    wanted = [(stage, k) for stage, ended, _, _ in counts for k in _middle_ranks(ended)]
-    stay_us = await aggregates.stays_at_ranks(conn, wanted, table)
+    wanted = [(stage, k) for stage, ended, _ in counts for k in _middle_ranks(ended)]
+    stay_us = await aggregates.stays_at_ranks(conn, wanted, table, until=at)
     return {
         stage: norm_of([_days(stay_us[stage, k]) for k in _middle_ranks(ended)], ended, lost)
-        for stage, ended, lost, _ in counts
+        for stage, ended, lost in counts
     }
 
 

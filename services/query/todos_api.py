@@ -66,7 +66,8 @@ async def get_todos(
     except ValueError as error:
         raise invalid_query("week", str(error)) from error
     schema = settings.funnel_schema
-    risks = await deals_at_risk(pool, schema, chosen.starts_at(tz), settings.risk_alert_bar)
+    at, bar = chosen.starts_at(tz), settings.risk_alert_bar
+    risks = await deals_at_risk(pool, schema, at, bar, owner)
     found = await rep_todos(pool, schema, chosen, tz, settings.stale_leads, owner, risks)
     todos = found.get(owner, [])
     return TodosOut(

@@ -168,9 +168,10 @@ def test_the_all_time_stage_table_by_rank_equals_the_pure_function(
 
         try:
             check()
-            explain = "EXPLAIN " + aggregates._BY_RANK.format(table="stage_intervals")
-            plan = runner.run(conn.fetch(explain, ["demo"], [1]))
-            assert "stage_intervals_by_length" in "\n".join(row[0] for row in plan)
+            for until, args in (("", ()), (" AND i.exited_at < $3", (T0,))):  # now, or before
+                by_rank = aggregates._BY_RANK.format(table="stage_intervals", until=until)
+                plan = runner.run(conn.fetch("EXPLAIN " + by_rank, ["demo"], [1], *args))
+                assert "stage_intervals_by_length" in "\n".join(row[0] for row in plan)
         finally:
             runner.run(conn.close())
 

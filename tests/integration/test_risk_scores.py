@@ -17,7 +17,7 @@ from alerts.wiring import alerts_config
 from alerts.worker.risk_check import run_risk_check
 from alerts.worker.state_store import create_pool
 from forecast.model.assess import assess, listed
-from forecast.store import latest_model, load_open, save_model
+from forecast.store import deals_at_risk, latest_model, load_open, save_model
 from funnel.store import queries
 from services.access import Role, add_token
 from services.settings import Settings
@@ -77,11 +77,17 @@ async def test_the_at_risk_list_pages_the_stored_check_and_scores_now_when_it_is
             still_open = [a for a in still_open if a.snapshot is not lost]
             leads = [a.snapshot.lead_id or "" for a in assessed]
             owners = await queries.lead_owners(conn, f, leads)
+            # one rep's weekly risks (the to-do list) score only the deals it may own
+            every = await deals_at_risk(conn, f, at, 0.0)
+            alone_for = {
+                who: await deals_at_risk(conn, f, at, 0.0, who) for who in (owner, "moved")
+            }
             rep = await add_token(conn, f"rep-{uuid.uuid4().hex[:8]}", Role.REP, owner)
     finally:
         await pool.close()
     assert stored == len(assessed) > 10
     assert alone == [a for a in assessed if a.snapshot.lead_id == lead]
+    assert alone_for == {who: {who: every[who]} for who in (owner, "moved")}
     bar = s.risk_alert_bar
     expected = orjson.loads(orjson.dumps([
         {**listed(a), "owner": owners.get(a.snapshot.lead_id or "") or a.snapshot.owner,
