@@ -33,8 +33,9 @@ async def risk_page(
     """Open opportunities whose shown risk reaches `floor` (and of `owner`), riskiest first.
 
     The alerts worker's last risk check when it is recent and scored by the newest model (a
-    page of stored rows), else every open deal scored now from the read models; `lead_id`:
-    that lead's open deals, always scored now (docs/risk.md, "Reading the scores").
+    page of stored rows), else every open deal (`owner`'s alone) scored now from the read
+    models; `lead_id`: that lead's open deals, always scored now (docs/risk.md, "Reading the
+    scores").
     """
     schema, bar, at = settings.funnel_schema, settings.risk_alert_bar, datetime.now(UTC)
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
@@ -48,8 +49,9 @@ async def risk_page(
                     conn, settings.alerts_schema, schema, bar, floor, owner, limit
                 )
                 return _page(check.as_of, model, bar, found)
-        history = await load_open(conn, schema, at, None if lead_id is None else [lead_id])
-        # the features and scores of every open deal: ≈ 1 s of pure Python at 1M leads, in a
+        of_lead = None if lead_id is None else [lead_id]
+        history = await load_open(conn, schema, at, of_lead, owner)  # a rep's: only its deals
+        # the features and scores of every open deal: ≈ 3 s of pure Python at 1M leads, in a
         # thread so the other requests of this process are not held behind it
         assessed = await asyncio.to_thread(assess, model, history, at)
         leads = sorted({a.snapshot.lead_id for a in assessed if a.snapshot.lead_id})
