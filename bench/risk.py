@@ -11,8 +11,9 @@ what `assess` scores), and checks they give the same features.
 Then, with a model of fixed coefficients (the cost does not depend on them), what each read of
 the API costs: the at-risk list scored now (every open deal assessed: what it does without a
 recent check), the alerts worker's check writing the scores (`forecast.scores.save_scores`),
-the at-risk list read from them (`scored_page`: a manager's default page, a rep's), and one
-lead's risk (its own open deals scored now).
+the at-risk list read from them (`scored_page`: a manager's default page, a rep's), one lead's
+risk (its own open deals scored now), the stage norms at a past cut-off, and one rep's deals at
+risk at a week's start (what its to-do list reads).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import statistics
 import time
 import uuid
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bench.funnel import load_at_scale
@@ -31,7 +32,7 @@ from forecast.model.assess import Assessment, assess
 from forecast.model.features import FEATURES, History, Snapshot, open_snapshots
 from forecast.model.logistic import RiskModel
 from forecast.scores import save_scores, scored_page
-from forecast.store import load_open
+from forecast.store import deals_at_risk, load_open, save_model
 from funnel.projector import connect
 from funnel.projector.rebuild import drop_schema
 from funnel.store import queries, risk_reads
@@ -82,8 +83,12 @@ async def reads(conn: Any, schema: str, at: datetime, samples: int) -> dict[str,
     async def scored_now(lead_ids: list[str] | None) -> list[Assessment]:
         return assess(model, await load_open(conn, schema, at, lead_ids), at)
 
+    week_start = at - timedelta(days=7)  # a past cut-off, as a week's to-do list has
+    await save_model(conn, model, schema)  # what `deals_at_risk` reads
     try:
         for _ in range(samples):
+            norms = risk_reads.stage_norms(conn, schema, week_start)
+            await clock("the stage norms at a past cut-off (a week before)", norms)
             assessed = await clock("the at-risk list scored now", scored_now(None))
             leads = sorted({a.snapshot.lead_id for a in assessed if a.snapshot.lead_id})
             owners = await queries.lead_owners(conn, schema, leads)
@@ -97,7 +102,10 @@ async def reads(conn: Any, schema: str, at: datetime, samples: int) -> dict[str,
             await clock("a rep's at-risk list from the stored check (200 deals)", page)
             lead = [assessed[len(assessed) // 2].snapshot.lead_id or ""]
             await clock("one lead's risk, scored now", scored_now(lead))
+            risks = deals_at_risk(conn, schema, week_start, 0.7, owner)
+            await clock("a rep's deals at risk at the week's start (its to-do list)", risks)
     finally:
+        await conn.execute("DELETE FROM public.risk_models WHERE source = $1", schema)
         await conn.execute("DELETE FROM alerts.risk_scores WHERE source = $1", schema)
         await conn.execute("DELETE FROM alerts.risk_checks WHERE source = $1", schema)
     return {name: statistics.median(ms) for name, ms in took.items()}
