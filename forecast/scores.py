@@ -3,6 +3,7 @@ at-risk list reads one page of them instead of scoring every open deal per reque
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -47,14 +48,9 @@ async def save_scores(
     Call it inside the check's transaction. Checks of one source write one after the other (a
     lock for the transaction), so each leaves a whole set, never a mix of two.
     """
+    records = await asyncio.to_thread(_records, source, assessed, owners)  # 0.4 s at 1M leads
     await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"risk_scores:{source}")
     await conn.execute("DELETE FROM risk_scores WHERE source = $1", source)
-    records = []
-    for rank, a in enumerate(assessed):
-        item, shot = listed(a), a.snapshot
-        owner = owners.get(shot.lead_id or "", shot.owner)
-        row = (shot.opportunity_id, rank, shot.lead_id, owner, a.risk, item["risk"])
-        records.append((source, *row, orjson.dumps(item).decode()))
     await conn.copy_records_to_table("risk_scores", records=records, columns=_COLUMNS)
     await conn.execute(
         "INSERT INTO risk_checks (source, as_of, checked_at, model_version, horizon_days)"
@@ -65,6 +61,18 @@ async def save_scores(
         model.version,
         model.horizon_days,
     )
+
+
+def _records(
+    source: str, assessed: Sequence[Assessment], owners: Mapping[str, str]
+) -> list[tuple[Any, ...]]:
+    records = []
+    for rank, a in enumerate(assessed):
+        item, shot = listed(a), a.snapshot
+        owner = owners.get(shot.lead_id or "", shot.owner)
+        row = (shot.opportunity_id, rank, shot.lead_id, owner, a.risk, item["risk"])
+        records.append((source, *row, orjson.dumps(item).decode()))
+    return records
 
 
 async def latest_check(conn: Connection, schema: str, source: str) -> Check | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Mapping
 from datetime import datetime
@@ -98,7 +99,8 @@ async def deals_at_risk(
     if model is None:
         return {}
     history = await load_open(conn, schema, at, owner=owner)
-    risky = [a for a in assess(model, history, at) if a.is_at_risk(bar)]
+    assessed = await asyncio.to_thread(assess, model, history, at)  # seconds at 1M: off the loop
+    risky = [a for a in assessed if a.is_at_risk(bar)]
     leads = sorted({a.snapshot.lead_id for a in risky if a.snapshot.lead_id})
     owners = await queries.lead_owners(conn, schema, leads)
     found: dict[str, list[AtRisk]] = defaultdict(list)

@@ -3,6 +3,7 @@ alert each deal once per crossing of the bar."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime
 
@@ -32,7 +33,9 @@ async def run_risk_check(conn: Connection, config: ChecksConfig, at: datetime) -
             return []
         history = await load_open(conn, config.funnel_schema, at)
         rows = await conn.fetch("SELECT opportunity_id, crossed_at FROM risk_crossings")
-        assessed = assess(model, history, at)
+        # every open deal's features and risk: seconds of pure Python at 1M leads, in a thread
+        # so the detector's heartbeats and its relay are not held behind them
+        assessed = await asyncio.to_thread(assess, model, history, at)
         leads = sorted({a.snapshot.lead_id for a in assessed if a.snapshot.lead_id})
         owners = await queries.lead_owners(conn, config.funnel_schema, leads)
         await save_scores(conn, config.funnel_schema, at, model, assessed, owners)
