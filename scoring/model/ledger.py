@@ -28,15 +28,29 @@ def _snap(value: float) -> float:
     return 0.0 if abs(value) < _TINY else value
 
 
+def _decayed(
+    contributions: dict[str, float], elapsed_us: int, half_lives: dict[str, float | None]
+) -> dict[str, float]:
+    """Each contribution valued `elapsed_us` later; one factor per distinct half-life (rules
+    mostly share the global one), the same floats as a factor per rule."""
+    factors: dict[float | None, float] = {}
+    valued = {}
+    for rule_id, points in contributions.items():
+        life = half_lives.get(rule_id)
+        factor = factors.get(life)
+        if factor is None:
+            factor = factors[life] = decay(elapsed_us, life)
+        value = points * factor
+        valued[rule_id] = 0.0 if abs(value) < _TINY else value  # `_snap`, inline
+    return valued
+
+
 def advance(state: LeadState, at_us: int, rules: RuleSet) -> LeadState:
     """Value the contributions as of a later time; an earlier time changes nothing."""
     if state.as_of_us is not None and at_us <= state.as_of_us:
         return state
     elapsed = 0 if state.as_of_us is None else at_us - state.as_of_us
-    contributions = {
-        rule_id: _snap(points * decay(elapsed, rules.half_lives.get(rule_id)))
-        for rule_id, points in state.contributions.items()
-    }
+    contributions = _decayed(state.contributions, elapsed, rules.half_lives)
     return replace(state, as_of_us=at_us, contributions=contributions, score=total(contributions))
 
 
@@ -188,12 +202,8 @@ def accept(
     """
     contributions, as_of = state.contributions, state.as_of_us
     if as_of is None or at_us > as_of:
-        elapsed, half_lives = 0 if as_of is None else at_us - as_of, rules.half_lives
-        contributions = {
-            rule_id: _snap(points * decay(elapsed, half_lives.get(rule_id)))
-            for rule_id, points in contributions.items()
-        }
-        as_of = at_us
+        elapsed = 0 if as_of is None else at_us - as_of
+        contributions, as_of = _decayed(contributions, elapsed, rules.half_lives), at_us
     first, last, event_id = state.first_activity_us, state.last_activity_us, event.event_id
     is_latest = last is None or (at_us, event_id) >= (last, state.last_event_id or "")
     interest = _interest(event)
