@@ -95,7 +95,7 @@ class Folder:
         value = record.value or b""
         handed = self.handoff.take(value) if self.handoff is not None else None
         if handed is not None:
-            self.score(*handed, tables, fx)
+            self.score(handed.lead_id, handed.event, tables, fx, handed.keys)
             return
         try:
             message = decode_input(value)
@@ -137,8 +137,16 @@ class Folder:
             tables.nurtured.set(lead_id, "")
         fx.schedule[lead_id] = False
 
-    def score(self, lead_id: str, event: Event, tables: Tables, fx: Effects) -> None:
-        """Score an event for a lead, or forward it when the lead was merged away."""
+    def score(
+        self,
+        lead_id: str,
+        event: Event,
+        tables: Tables,
+        fx: Effects,
+        keys: list[str] | None = None,
+    ) -> None:
+        """Score an event for a lead, or forward it when the lead was merged away (`keys`: its
+        `identities.keys()`, when the caller has them)."""
         state = tables.lead(lead_id)
         if is_erased(state):
             fx.count("admission", ERASED)
@@ -150,7 +158,7 @@ class Folder:
             forward = ScoreEvent(lead_id=survivor, event=event)
             fx.send(Out.LEAD_INPUTS, survivor, encode(forward))
             return
-        tables.note_identities(lead_id, event.identities.keys())
+        tables.note_identities(lead_id, event.identities.keys() if keys is None else keys)
         if admission is Admission.ACCEPTED:
             tables.leads.set(lead_id, after)
             fx.emit(emitted)

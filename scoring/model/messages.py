@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, NamedTuple
 
 import msgspec
 from pydantic import AwareDatetime, Field, PlainSerializer, PlainValidator, TypeAdapter
@@ -89,27 +89,36 @@ def decode_input(value: bytes) -> LeadInput:
     return LEAD_INPUT.validate_json(value)
 
 
+class Handed(NamedTuple):
+    """What a score input handed over decodes to, and the event's identity keys."""
+
+    lead_id: str
+    event: Event
+    keys: list[str]  # `event.identities.keys()`, as the identity agent made them
+
+
 class Handoff:
     """Score inputs this process just sent, by their bytes: a lead's event, already parsed.
 
     The identity agent parsed the event it wraps in a `ScoreEvent`; when the scoring agent of the
-    same process reads those bytes back from the lead-input topic, it takes the event from here
-    instead of parsing it again (≈ 6 µs). Only exact bytes match, and they decode to the same
-    lead id and event, so what is decided never depends on a hit; entries nobody takes (the
-    lead's partition is elsewhere, a restart) are dropped oldest first.
+    same process reads those bytes back from the lead-input topic, it takes the event (and its
+    identity keys) from here instead of parsing it again (≈ 6 µs, and ≈ 5 µs of keys). Only
+    exact bytes match, and they decode to the same lead id and event, so what is decided never
+    depends on a hit; entries nobody takes (the lead's partition is elsewhere, a restart) are
+    dropped oldest first.
     """
 
     def __init__(self, limit: int = 1024) -> None:
         self.limit = limit
-        self._by_value: dict[bytes, tuple[str, Event]] = {}
+        self._by_value: dict[bytes, Handed] = {}
 
-    def put(self, value: bytes, lead_id: str, event: Event) -> None:
+    def put(self, value: bytes, lead_id: str, event: Event, keys: list[str]) -> None:
         """Remember what the score input `value` decodes to."""
         if len(self._by_value) >= self.limit:
             del self._by_value[next(iter(self._by_value))]
-        self._by_value[value] = (lead_id, event)
+        self._by_value[value] = Handed(lead_id, event, keys)
 
-    def take(self, value: bytes) -> tuple[str, Event] | None:
+    def take(self, value: bytes) -> Handed | None:
         """The lead id and event `value` decodes to, if this process just sent it (once)."""
         return self._by_value.pop(value, None)
 

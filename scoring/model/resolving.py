@@ -79,7 +79,7 @@ class Resolver:
         if sent is not None and self.handoff is not None:
             lead_id, score = sent
             if self.partition_of(lead_id) == record.partition:
-                self.handoff.put(score, lead_id, event)  # its bytes embed `raw`, as parsed
+                self.handoff.put(score, lead_id, event, keys)  # its bytes embed `raw`, as parsed
 
     def on_hop(self, record: Record, table: Overlay[str], fx: Effects, now: datetime) -> None:
         """An event arriving at the partition of its next identity key."""

@@ -14,7 +14,7 @@ from schemas.events import Event, event_json
 from scoring.model.decider import Folder, Tables
 from scoring.model.due import DueIndex
 from scoring.model.effects import Effects, Out, Overlay
-from scoring.model.messages import Handoff, ScoreEvent, SweepLeads, decode_input, encode
+from scoring.model.messages import Handed, Handoff, ScoreEvent, SweepLeads, decode_input, encode
 from scoring.model.replay import Replay
 from scoring.model.resolving import Record, Resolver
 from scoring.model.rules import default_rules
@@ -124,7 +124,7 @@ class CountingHandoff(Handoff):
 
     hits = 0
 
-    def take(self, value: bytes) -> tuple[str, Event] | None:
+    def take(self, value: bytes) -> Handed | None:
         found = super().take(value)
         self.hits += found is not None
         return found
@@ -148,12 +148,14 @@ def test_the_handoff_of_parsed_events_changes_no_decision(seed: int, limit: int)
 def test_a_handed_over_score_input_is_scored_without_parsing_it_again() -> None:
     item = page(30, identities={"anonymous_id": "abc"})
     handoff = Handoff()
-    handoff.put(b"not what the topic holds", "lead_x", item)  # only a hit can score this
+    keys = item.identities.keys()
+    handoff.put(b"not what the topic holds", "lead_x", item, keys)  # only a hit can score this
     tables = Tables(Overlay({}.get), Overlay({}.get), Overlay({}.get))
     fx = Effects()
     folder = Folder(RULES, sweep_min_change=1.0, nurture=False, handoff=handoff)
     folder.on_input(Record("lead_inputs", 0, 0, b"not what the topic holds"), tables, fx, T0)
     assert tables.leads.changed["lead_x"].event_counts == {"page_viewed": 1}
+    assert tables.identities.changed["lead_x"] == tuple(keys)
     assert handoff.take(b"not what the topic holds") is None  # taken once
     folder.on_input(Record("lead_inputs", 0, 1, b"not what the topic holds"), tables, fx, T0)
     assert [send.out for send in fx.sends].count(Out.DEAD_LETTERS) == 1  # parsed: not JSON
@@ -163,9 +165,9 @@ def test_the_handoff_keeps_the_newest_entries_only() -> None:
     item = page(30, identities={"anonymous_id": "abc"})
     handoff = Handoff(limit=2)
     for value in (b"1", b"2", b"3"):
-        handoff.put(value, f"lead_{value.decode()}", item)
+        handoff.put(value, f"lead_{value.decode()}", item, ["anon:abc"])
     assert handoff.take(b"1") is None
-    assert handoff.take(b"3") == ("lead_3", item)
+    assert handoff.take(b"3") == Handed("lead_3", item, ["anon:abc"])
 
 
 def test_only_an_event_resolved_to_a_local_lead_partition_is_handed_over() -> None:
