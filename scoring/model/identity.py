@@ -73,14 +73,21 @@ class Resolution(BaseModel):
     merges: tuple[LeadsMerged, ...]
 
 
+_PREFIX = "lead_" + "0" * 12  # the length of a birth prefix
+
+
 def _digest(text: str, length: int) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:length]
 
 
+def born_prefix(born_at: datetime) -> str:
+    """The part of a lead id its birth time makes: `lead_` and 12 hex digits of epoch ms."""
+    return f"lead_{max(0, to_us(born_at) // 1000):012x}"
+
+
 def lead_id_for(key: str, born_at: datetime) -> str:
     """A new lead's id: older leads sort first, then by a hash of the key that created it."""
-    millis = max(0, to_us(born_at) // 1000)
-    return f"lead_{millis:012x}{_digest(key, 12)}"
+    return born_prefix(born_at) + _digest(key, 12)
 
 
 def merge_event(survivor: str, merged: str, key: str, event_id: str, at: datetime) -> LeadsMerged:
@@ -101,6 +108,16 @@ def start(event: Event, keys: list[str] | None = None) -> Hop:
     keys = event.identities.keys() if keys is None else keys
     key = keys[0] if keys else f"event:{event.event_id}"
     return Hop(lead_id=lead_id_for(key, event.occurred_at))
+
+
+def adopt(current: str | None, event: Event) -> Hop | None:
+    """The step at an event's first key without the lead it would create, when the key's lead
+    `current` is older than any such lead (a smaller birth prefix): `step(start(event), key,
+    current, event)` then adopts `current`, assigns nothing and merges nothing whatever the new
+    id's hash, so it is not made (a returning visitor, most events). None: take the full step."""
+    if current is None or current[: len(_PREFIX)] >= born_prefix(event.occurred_at):
+        return None
+    return Hop(lead_id=current, is_materialized=True)
 
 
 def step(hop: Hop, key: str, current: str | None, event: Event) -> Step:

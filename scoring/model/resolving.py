@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from schemas.events import Event, SalesStageChangedEvent, event_json, parse_event
 from schemas.outgoing import DeadLetter
 from scoring.model.effects import Effects, Out, Overlay
-from scoring.model.identity import Hop, start, step
+from scoring.model.identity import Hop, adopt, start, step
 from scoring.model.messages import Handoff, IdentityHop, MergeLead, decode_hop, encode
 
 
@@ -73,13 +73,18 @@ class Resolver:
             fx.dead_letter(dead_letter(record, error, now))
             return
         fx.count("received", event.type)
-        keys = event.identities.keys()
-        hop, raw = start(event, keys), record.value or b""
-        sent = self._visit(hop, 0, event, raw, record.partition, table, fx, keys)
+        keys, raw, here = event.identities.keys(), record.value or b"", record.partition
+        adopted = adopt(table.get(keys[0]), event) if self._is_here(keys, here) else None
+        hop, index = (start(event, keys), 0) if adopted is None else (adopted, 1)
+        sent = self._visit(hop, index, event, raw, here, table, fx, keys)
         if sent is not None and self.handoff is not None:
             lead_id, score = sent
             if self.partition_of(lead_id) == record.partition:
                 self.handoff.put(score, lead_id, event, keys)  # its bytes embed `raw`, as parsed
+
+    def _is_here(self, keys: list[str], here: int) -> bool:
+        """Whether the event's first key lives on this partition (raw events are keyed by it)."""
+        return bool(keys) and self.partition_of(keys[0]) == here
 
     def on_hop(self, record: Record, table: Overlay[str], fx: Effects, now: datetime) -> None:
         """An event arriving at the partition of its next identity key."""

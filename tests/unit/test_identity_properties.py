@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from schemas.events import Event
 from schemas.outgoing import LeadsMerged
-from scoring.model.identity import reconcile, resolve, start, step
+from scoring.model.identity import Step, adopt, lead_id_for, reconcile, resolve, start, step
 from tests.unit.scoring_factories import T0, event
 
 PROPERTY_SETTINGS = settings(max_examples=100, deadline=None)
@@ -136,3 +136,28 @@ def test_resolve_is_the_hops_run_back_to_back(evts: list[Event]) -> None:
         for merge in resolution.merges:
             world.handle(merge)
     assert (world.table, world.merges) == (back_to_back.table, back_to_back.merges)
+
+
+@PROPERTY_SETTINGS
+@given(evts=linked_events(), data=st.data())
+def test_adopting_the_first_keys_older_lead_is_the_full_step(
+    evts: list[Event], data: st.DataObject
+) -> None:
+    """The resolver skips making a new lead's id where `adopt` answers: it must answer only
+    where the full first step adopts the stored lead, and exactly as that step does."""
+    first, *others = evts
+    key = first.identities.keys()[0]
+    stored = [start(e).lead_id for e in others] + [lead_id_for(key, first.occurred_at)]
+    odd = ["lead_", "lead_0", "lead_x", "lead_" + "f" * 24, "Lead_1", ""]
+    current = data.draw(st.one_of(st.none(), st.sampled_from(stored + odd)))
+    adopted = adopt(current, first)
+    if adopted is not None:
+        assert step(start(first), key, current, first) == Step(hop=adopted)
+
+
+def test_a_first_key_adopts_an_older_lead_without_a_new_id_and_defers_a_younger_one() -> None:
+    then = event("identify", when=T0, event_id="e1", identities={"anonymous_id": "a1"})
+    older, same = lead_id_for("anon:zz", T0 - timedelta(days=1)), lead_id_for("anon:zz", T0)
+    younger = lead_id_for("anon:zz", T0 + timedelta(milliseconds=1))
+    assert adopt(older, then) == step(start(then), "anon:a1", older, then).hop
+    assert [adopt(lead, then) for lead in (None, same, younger)] == [None, None, None]
