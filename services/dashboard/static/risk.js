@@ -5,13 +5,13 @@ import { sortableTable } from "./table.js";
 const WORDS = {
   zh: {
     nav: "流失风险", title: "流失风险预警", risk: "风险", opportunity: "商机", days_in_stage: "阶段天数 / 中位数",
-    hint: "按最新模型 {version} 评估的未结商机:{horizon} 天内输单的概率,≥ {bar} 即预警;原因为推高风险最多的特征",
+    hint: "{as_of} 按最新模型 {version} 评估的未结商机:{horizon} 天内输单的概率,≥ {bar} 即预警;原因为推高风险最多的特征",
     no_model: "尚未训练模型:python -m services.risk train", lead_risk: "流失风险", none: "没有进行中的商机",
     reasons: "原因",
   },
   en: {
     nav: "At risk", title: "Deals at risk", risk: "Risk", opportunity: "Opportunity", days_in_stage: "Days in stage / median",
-    hint: "open deals scored by the newest model {version}: the probability of being lost within {horizon} days, at risk from {bar}; reasons are the features raising it most",
+    hint: "open deals scored at {as_of} by the newest model {version}: the probability of being lost within {horizon} days, at risk from {bar}; reasons are the features raising it most",
     no_model: "no model trained yet: python -m services.risk train", lead_risk: "Churn risk", none: "no open opportunity",
     reasons: "Reasons",
   },
@@ -20,9 +20,10 @@ const WORDS = {
 const words = (i18n) => WORDS[i18n.lang] ?? WORDS.en;
 const percent = (value) => `${Math.round(value * 100)}%`;
 
-function hint(w, page) {
-  return w.hint.replace("{version}", page.model_version).replace("{horizon}", page.horizon_days)
-    .replace("{bar}", percent(page.bar));
+// as_of: when the deals were scored (the alerts worker's last risk check, or this request)
+function hint(i18n, w, page) {
+  return w.hint.replace("{as_of}", i18n.when(page.as_of)).replace("{version}", page.model_version)
+    .replace("{horizon}", page.horizon_days).replace("{bar}", percent(page.bar));
 }
 
 function reasonList(item) {
@@ -63,7 +64,7 @@ export async function renderRisk(ctx) {
     ? riskTable(ctx, page.items, "risk-table")
     : h("p", { class: "muted", "data-testid": "risk-no-model" }, w.no_model);
   put(main, h("h1", { "data-testid": "risk-title" }, w.title),
-    card(w.title, page.model_version ? hint(w, page) : null, body));
+    card(w.title, page.model_version ? hint(i18n, w, page) : null, body));
 }
 
 /** A lead's open deals with their risk and reasons, for the lead page (null: nothing to show). */
@@ -72,7 +73,7 @@ export async function leadRiskCard(ctx, leadId) {
   const page = await ctx.get(`/v1/leads/${encodeURIComponent(leadId)}/risk`);
   if (!page.model_version) return null;
   const body = page.items.length ? riskTable(ctx, page.items, "lead-risk") : h("p", { class: "muted" }, w.none);
-  return card(w.lead_risk, hint(w, page), body);
+  return card(w.lead_risk, hint(ctx.i18n, w, page), body);
 }
 
 export const riskNavLabel = (i18n) => words(i18n).nav;
