@@ -24,6 +24,7 @@ from services.ingest.envelope import (
     build_event,
     check_time,
     corrected_time,
+    field_names,
     hash_identities,
     hold_contact,
     new_event_id,
@@ -100,7 +101,7 @@ def crm_event(
     is_stage = isinstance(given, StageChangeIn)
     properties_model = SalesStageChangedV2 if is_stage else CommunicationLoggedV2
     # Only what the record set: a version 2 record without `owner` is then missing it.
-    properties = given.model_dump(include=set(properties_model.model_fields), exclude_unset=True)
+    properties = given.model_dump(include=set(field_names(properties_model)), exclude_unset=True)
     event = build_event(
         {
             "event_id": given.event_id or new_event_id(),

@@ -17,6 +17,7 @@ from services.ingest.envelope import (
     fields_of,
     hold_contact,
     new_event_id,
+    properties_type,
 )
 from services.ingest.rejections import UNKNOWN_CHANNEL, Rejection
 from services.ingest.segment_calls import (
@@ -196,7 +197,7 @@ def _contact_sources(call: SegmentCall, kind: str) -> tuple[dict[str, str], list
 def _properties(kind: str, given: dict[str, Any]) -> tuple[str, dict[str, Any], dict[str, Any]]:
     aliases = ALIASES.get(kind, {})
     renamed = {aliases.get(key, key): value for key, value in given.items()}
-    model = EVENT_MODELS[kind].model_fields["properties"].annotation
+    model = properties_type(EVENT_MODELS[kind])
     assert isinstance(model, type)
     own, rest = fields_of(model, renamed)
     for name, default in DEFAULTS.get(kind, {}).items():
