@@ -576,10 +576,17 @@ def test_risk_page_lists_the_apis_deals_at_risk_and_the_lead_page_their_reasons(
     open_page(browser, f"{fed.dashboard}/risk", "risk")
 
     rows = table_rows(browser, "risk-table")
-    assert {row["row"] for row in rows} == {item["opportunity_id"] for item in at_risk["items"]}
+    # the page may be scored now or read from the alerts worker's last check, which can land
+    # between two reads: the table is one of the API's answers around it
+    after = fed.get("/v1/opportunities/at-risk", limit=200)
+    shown = {row["row"] for row in rows}
+    answers = [
+        page for page in (at_risk, after) if shown == {i["opportunity_id"] for i in page["items"]}
+    ]
+    assert answers, "the table lists the API's at-risk deals"
     for row, item in zip(
         sorted(rows, key=lambda r: r["row"]),
-        sorted(at_risk["items"], key=lambda i: i["opportunity_id"]),
+        sorted(answers[0]["items"], key=lambda i: i["opportunity_id"]),
         strict=True,
     ):
         assert abs(number(row["cells"]["risk"]) - item["risk"] * 100) <= 1  # scored twice
