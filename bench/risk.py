@@ -32,10 +32,10 @@ from forecast.model.assess import Assessment, assess
 from forecast.model.features import FEATURES, History, Snapshot, open_snapshots
 from forecast.model.logistic import RiskModel
 from forecast.scores import save_scores, scored_page
-from forecast.store import deals_at_risk, load_open, save_model
+from forecast.store import deals_at_risk, lead_owners, load_open, save_model
 from funnel.projector import connect
 from funnel.projector.rebuild import drop_schema
-from funnel.store import queries, risk_reads
+from funnel.store import risk_reads
 from runtime.migrations import apply_migrations
 from services.settings import Settings
 
@@ -90,8 +90,7 @@ async def reads(conn: Any, schema: str, at: datetime, samples: int) -> dict[str,
             norms = risk_reads.stage_norms(conn, schema, week_start)
             await clock("the stage norms at a past cut-off (a week before)", norms)
             assessed = await clock("the at-risk list scored now", scored_now(None))
-            leads = sorted({a.snapshot.lead_id for a in assessed if a.snapshot.lead_id})
-            owners = await queries.lead_owners(conn, schema, leads)
+            owners = await lead_owners(conn, schema, assessed)
             async with conn.transaction():
                 saved = save_scores(conn, schema, at, model, assessed, owners)
                 await clock("the check writing the scores", saved)

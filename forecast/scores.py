@@ -69,8 +69,7 @@ def _records(
     records = []
     for rank, a in enumerate(assessed):
         item, shot = listed(a), a.snapshot
-        owner = owners.get(shot.lead_id or "", shot.owner)
-        row = (shot.opportunity_id, rank, shot.lead_id, owner, a.risk, item["risk"])
+        row = (shot.opportunity_id, rank, shot.lead_id, a.owner(owners), a.risk, item["risk"])
         records.append((source, *row, orjson.dumps(item).decode()))
     return records
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 
-from forecast.model.assess import assess
+from forecast.model.assess import Assessment, assess
 from forecast.model.features import History, StageNorm
 from forecast.model.logistic import RiskModel
 from forecast.model.training import Plan, train
@@ -89,6 +89,12 @@ async def retrain(
     return model
 
 
+async def lead_owners(conn: Connection, schema: str, assessed: list[Assessment]) -> dict[str, str]:
+    """The owners of the assessed deals' leads (those that have one)."""
+    leads = sorted({a.snapshot.lead_id for a in assessed if a.snapshot.lead_id})
+    return await queries.lead_owners(conn, schema, leads)
+
+
 async def deals_at_risk(
     conn: Connection, schema: str, at: datetime, bar: float, owner: str | None = None
 ) -> dict[str, list[AtRisk]]:
@@ -101,12 +107,10 @@ async def deals_at_risk(
     history = await load_open(conn, schema, at, owner=owner)
     assessed = await asyncio.to_thread(assess, model, history, at)  # seconds at 1M: off the loop
     risky = [a for a in assessed if a.is_at_risk(bar)]
-    leads = sorted({a.snapshot.lead_id for a in risky if a.snapshot.lead_id})
-    owners = await queries.lead_owners(conn, schema, leads)
+    owners = await lead_owners(conn, schema, risky)
     found: dict[str, list[AtRisk]] = defaultdict(list)
     for a in risky:
-        shot = a.snapshot
-        who = owners.get(shot.lead_id) or shot.owner
+        shot, who = a.snapshot, a.owner(owners)
         if who and owner in (None, who):
             reasons = tuple(reason.text for reason in a.reasons)
             found[who].append(AtRisk(shot.opportunity_id, shot.lead_id, a.risk, reasons))

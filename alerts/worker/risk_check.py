@@ -12,8 +12,7 @@ from alerts.worker.config import ChecksConfig
 from forecast.model.alerts import crossings
 from forecast.model.assess import assess
 from forecast.scores import save_scores
-from forecast.store import latest_model, load_open
-from funnel.store import queries
+from forecast.store import latest_model, lead_owners, load_open
 from schemas.outgoing import Alert
 
 log = logging.getLogger("alerts.risk")
@@ -36,8 +35,7 @@ async def run_risk_check(conn: Connection, config: ChecksConfig, at: datetime) -
         # every open deal's features and risk: seconds of pure Python at 1M leads, in a thread
         # so the detector's heartbeats and its relay are not held behind them
         assessed = await asyncio.to_thread(assess, model, history, at)
-        leads = sorted({a.snapshot.lead_id for a in assessed if a.snapshot.lead_id})
-        owners = await queries.lead_owners(conn, config.funnel_schema, leads)
+        owners = await lead_owners(conn, config.funnel_schema, assessed)
         await save_scores(conn, config.funnel_schema, at, model, assessed, owners)
         found = crossings(assessed, dict(rows), config.risk_alert_bar, at)
         await conn.execute(

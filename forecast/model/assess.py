@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,6 +23,11 @@ class Assessment:
     def is_at_risk(self, bar: float) -> bool:
         """Whether the risk reaches the bar."""
         return self.risk >= bar
+
+    def owner(self, lead_owners: Mapping[str, str]) -> str | None:
+        """Who owns the deal: its lead's owner (`lead_owners`, from the read models), else the
+        owner its stays name."""
+        return lead_owners.get(self.snapshot.lead_id or "") or self.snapshot.owner
 
 
 def assess(model: RiskModel, history: History, at: datetime, top: int = 3) -> list[Assessment]:

@@ -73,9 +73,6 @@ class Resolution(BaseModel):
     merges: tuple[LeadsMerged, ...]
 
 
-_PREFIX = "lead_" + "0" * 12  # the length of a birth prefix
-
-
 def _digest(text: str, length: int) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:length]
 
@@ -115,9 +112,10 @@ def adopt(current: str | None, event: Event) -> Hop | None:
     `current` is older than any such lead (a smaller birth prefix): `step(start(event), key,
     current, event)` then adopts `current`, assigns nothing and merges nothing whatever the new
     id's hash, so it is not made (a returning visitor, most events). None: take the full step."""
-    if current is None or current[: len(_PREFIX)] >= born_prefix(event.occurred_at):
+    if current is None:
         return None
-    return Hop(lead_id=current, is_materialized=True)
+    prefix = born_prefix(event.occurred_at)
+    return None if current[: len(prefix)] >= prefix else Hop(lead_id=current, is_materialized=True)
 
 
 def step(hop: Hop, key: str, current: str | None, event: Event) -> Step:

@@ -11,7 +11,7 @@ from fastapi import APIRouter, HTTPException, Query
 from forecast.model.assess import Assessment, assess, listed
 from forecast.model.logistic import RiskModel
 from forecast.scores import latest_check, scored_page
-from forecast.store import latest_model, load_open
+from forecast.store import latest_model, lead_owners, load_open
 from funnel.store import queries
 from services.query.auth import PrincipalDep, ReadAccess, visible
 from services.query.deps import PoolDep, SettingsDep
@@ -54,9 +54,8 @@ async def risk_page(
         # the features and scores of every open deal: ≈ 3 s of pure Python at 1M leads, in a
         # thread so the other requests of this process are not held behind it
         assessed = await asyncio.to_thread(assess, model, history, at)
-        leads = sorted({a.snapshot.lead_id for a in assessed if a.snapshot.lead_id})
-        owners = await queries.lead_owners(conn, schema, leads)
-    items = [_item(a, owners.get(a.snapshot.lead_id), bar) for a in assessed]
+        owners = await lead_owners(conn, schema, assessed)
+    items = [_item(a, a.owner(owners), bar) for a in assessed]
     kept = [
         item
         for item in items
@@ -80,8 +79,7 @@ def _page(
 
 
 def _item(a: Assessment, owner: str | None, bar: float) -> dict[str, Any]:
-    return {**listed(a), "owner": owner if owner is not None else a.snapshot.owner,
-            "at_risk": a.is_at_risk(bar)}  # fmt: skip
+    return {**listed(a), "owner": owner, "at_risk": a.is_at_risk(bar)}
 
 
 @router.get("/v1/opportunities/at-risk", response_model=RiskPage, responses=ANSWERS)
